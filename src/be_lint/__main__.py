@@ -1,0 +1,3 @@
+from be_lint.cli import main
+
+main()

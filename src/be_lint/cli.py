@@ -1,0 +1,290 @@
+"""The command line: flags in, API calls, exit code out. No linting logic lives here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from be_lint import __version__
+from be_lint.config import ConfigError, load_config
+from be_lint.discover import PathError, discover, display_path
+from be_lint.engine import Checker, SelectionError, Settings, package_of, select_rules
+from be_lint.loader import RuleFileError, all_rules
+from be_lint.reporters import REPORTERS, Report
+from be_lint.rule import Finding, OptionsError, Rule, Severity
+from be_lint.runner import Job, default_jobs, run
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+_LEVELS = ("error", "warning", "info")
+
+
+def _fail(message: str) -> NoReturn:
+    """A usage or configuration problem: one line on stderr, exit 2, never a traceback."""
+    click.echo(f"be-lint: error: {' '.join(message.split())}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...] | None:
+    """``--select BE1,BE701 --select BE2`` -> ("BE1", "BE701", "BE2"); None when not given."""
+    if not values:
+        return None
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+class _DefaultCommandGroup(click.Group):
+    """``be-lint PATH`` means ``be-lint check PATH``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "--version")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultCommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="be-lint")
+def main() -> None:
+    """be-lint: catch in review what a senior backend engineer would catch.
+
+    Run `be-lint PATH ...` (same as `be-lint check PATH ...`).
+    """
+
+
+def _load_rules(rule_paths: Sequence[Path]) -> list[type[Rule]]:
+    try:
+        return all_rules(rule_paths)
+    except RuleFileError as error:
+        _fail(str(error))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, help="Rules to run: codes, prefixes (BE1) or names.")
+@click.option("--extend-select", multiple=True, help="Rules to run in addition to the selection.")
+@click.option("--ignore", multiple=True, help="Rules not to run.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(sorted(REPORTERS)),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="A TOML config.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes [CPU count].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--fail-on", type=click.Choice(_LEVELS), help="Lowest severity that fails the run.")
+@click.option("--stdin-filename", help="Read source from stdin and report it as this path.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule (text format).")
+@click.option("-q", "--quiet", is_flag=True, help="Only findings, no summary.")
+@click.option("-v", "--verbose", is_flag=True, help="Print progress and timings to stderr.")
+@click.option("--sql-dialect", help="sqlglot dialect of embedded SQL [postgres].")
+@click.option("--force-exclude", is_flag=True, help="Apply excludes to paths named explicitly.")
+@click.option("--no-respect-gitignore", is_flag=True, help="Lint files that .gitignore ignores.")
+def check(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    config_file: Path | None,
+    jobs: int | None,
+    exit_zero: bool,
+    fail_on: str | None,
+    stdin_filename: str | None,
+    statistics: bool,
+    quiet: bool,
+    verbose: bool,
+    sql_dialect: str | None,
+    force_exclude: bool,
+    no_respect_gitignore: bool,
+) -> None:
+    """Lint PATHS (default: the current directory)."""
+    started = time.perf_counter()
+    cwd = Path.cwd()
+    from_stdin = stdin_filename is not None or paths == (Path("-"),)
+    if from_stdin and len(paths) > 1:
+        _fail("'-' (stdin) cannot be combined with other paths")
+    overrides: dict[str, object] = {
+        "select": _split(select),
+        "extend_select": _split(extend_select),
+        "ignore": _split(ignore),
+        "fail_on": fail_on,
+        "sql_dialect": sql_dialect,
+        "force_exclude": True if force_exclude else None,
+        "respect_gitignore": False if no_respect_gitignore else None,
+    }
+    search = [Path(stdin_filename).parent] if from_stdin and stdin_filename else list(paths)
+    try:
+        config = load_config(config_file=config_file, paths=search, cwd=cwd, overrides=overrides)
+    except ConfigError as error:
+        _fail(str(error))
+    rules = _load_rules(config.rule_paths)
+    try:
+        selected = select_rules(
+            rules,
+            select=config.select,
+            extend_select=config.extend_select,
+            ignore=config.ignore,
+        )
+    except SelectionError as error:
+        _fail(f"rule selection: {error}")
+    known = {r.meta.code for r in rules} | {r.meta.name for r in rules}
+    for key, _options in config.rule_options:
+        if key not in known and key.upper() not in known:
+            _fail(f"[tool.be-lint.rules.{key}]: no rule has this code or name")
+    settings = Settings(
+        dialect=config.sql_dialect,
+        max_file_size=config.max_file_size,
+        selected=tuple(r.meta.code for r in selected),
+        options=tuple(
+            (r.meta.code, tuple(sorted(config.options_for(r.meta.code, r.meta.name).items())))
+            for r in selected
+        ),
+        severity=config.severity,
+        per_file_ignores=config.per_file_ignores,
+        known=frozenset(known),
+    )
+    try:
+        checker = Checker(settings, rules)
+    except OptionsError as error:
+        _fail(str(error))
+
+    findings: list[Finding]
+    if from_stdin:
+        display = stdin_filename or "-"
+        data = sys.stdin.buffer.read()
+        package = package_of(cwd / display) if stdin_filename else None
+        findings = checker.check_bytes(data, display, package)
+        files_checked = 1
+    else:
+        try:
+            found = discover(list(paths) or [Path(".")], config, cwd)
+        except PathError as error:
+            _fail(str(error))
+        findings = []
+        for problem_path, message in found.problems:
+            findings += checker.engine_finding("BE006", display_path(problem_path, cwd), message)
+        work = [Job(path, display_path(path, cwd)) for path in found.files]
+        workers = jobs or default_jobs()
+        if verbose:
+            click.echo(
+                f"be-lint: {len(work)} files, {len(selected)} rules, {workers} jobs", err=True
+            )
+        findings += run(checker, work, workers=workers, rule_paths=config.rule_paths)
+        findings.sort(key=lambda f: f.sort_key)
+        files_checked = len(work)
+
+    report = Report(
+        findings=tuple(findings),
+        rules=tuple(selected),
+        files_checked=files_checked,
+        color=output is None and output_format == "text" and _use_color(),
+        statistics=statistics,
+    )
+    rendered = REPORTERS[output_format](report)
+    if quiet and output_format == "text":
+        rendered = _strip_summary(rendered, findings)
+    _write(rendered, output)
+    if verbose:
+        click.echo(f"be-lint: done in {time.perf_counter() - started:.2f}s", err=True)
+    threshold = Severity(config.fail_on).rank
+    failed = any(f.severity.rank >= threshold for f in findings)
+    sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
+
+
+def _use_color() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _strip_summary(rendered: str, findings: Sequence[Finding]) -> str:
+    lines = rendered.rstrip("\n").split("\n")
+    if lines and (lines[-1].startswith("Found ") or lines[-1].startswith("No findings")):
+        lines = lines[:-1]
+    text = "\n".join(lines).rstrip("\n")
+    return text + "\n" if text else ""
+
+
+def _write(rendered: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(rendered, nl=False)
+        return
+    try:
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as error:
+        _fail(f"cannot write {output}: {error.strerror or error}")
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--config", "config_file", type=click.Path(path_type=Path))
+def list_rules(output_format: str, config_file: Path | None) -> None:
+    """List every rule: code, name, family, severity, fixable, default."""
+    rules = _rules_for_listing(config_file)
+    if output_format == "json":
+        rows: list[dict[str, Any]] = [
+            {
+                "code": r.meta.code,
+                "name": r.meta.name,
+                "family": r.meta.family,
+                "severity": r.meta.severity.value,
+                "confidence": r.meta.confidence.value,
+                "fixable": r.has_fix(),
+                "default": r.meta.enabled_by_default,
+                "summary": r.meta.summary,
+            }
+            for r in rules
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    header = ("CODE", "NAME", "FAMILY", "SEVERITY", "FIX", "DEFAULT", "SUMMARY")
+    table = [header] + [
+        (
+            r.meta.code,
+            r.meta.name,
+            r.meta.family,
+            r.meta.severity.value,
+            "yes" if r.has_fix() else "",
+            "on" if r.meta.enabled_by_default else "opt-in",
+            r.meta.summary,
+        )
+        for r in rules
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+def _rules_for_listing(config_file: Path | None) -> list[type[Rule]]:
+    try:
+        config = load_config(config_file=config_file, paths=[], cwd=Path.cwd(), overrides={})
+    except ConfigError as error:
+        _fail(str(error))
+    return _load_rules(config.rule_paths)
+
+
+@main.command()
+@click.argument("rule")
+@click.option("--config", "config_file", type=click.Path(path_type=Path))
+def explain(rule: str, config_file: Path | None) -> None:
+    """Explain a rule: why it matters, examples, how to fix, options."""
+    from be_lint.docs import render_rule_text
+
+    wanted = rule.strip()
+    for candidate in _rules_for_listing(config_file):
+        if candidate.meta.code == wanted.upper() or candidate.meta.name == wanted.lower():
+            click.echo(render_rule_text(candidate))
+            return
+    _fail(f"no rule {rule!r}; `be-lint rules` lists them")

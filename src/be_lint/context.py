@@ -1,0 +1,178 @@
+"""What a rule sees of the file it checks: the tree, names, ancestors, SQL, and ``report``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from be_lint.names import ImportMap, dotted_name
+from be_lint.rule import FileKind, FixSafety, Rule, Severity
+
+if TYPE_CHECKING:
+    from be_lint.sql.model import SqlSource, SqlStatement
+
+
+@dataclass(slots=True)
+class PendingFinding:
+    """A report before positions are known (positions are computed only for files with findings).
+
+    Exactly one of ``node`` (Python) or ``offset`` (a ``.sql`` file's text) locates it; for SQL
+    found in Python, ``node`` is the string part and ``node_offset`` indexes its code.
+    """
+
+    rule: type[Rule]
+    message: str
+    help: str | None
+    severity: Severity | None
+    node: cst.CSTNode | None = None
+    node_offset: int = 0
+    end_node_offset: int | None = None
+    statement: cst.CSTNode | None = None
+    offset: int | None = None
+    end_offset: int | None = None
+    replacement: cst.CSTNode | None = None
+    fix_safety: FixSafety = FixSafety.SAFE
+    fix_description: str = ""
+
+
+class FileContext:
+    """Per-file state shared by every rule during one traversal."""
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        kind: FileKind,
+        text: str,
+        module: cst.Module | None,
+        dialect: str,
+        package: str | None = None,
+    ) -> None:
+        self.path = path
+        self.kind = kind
+        self.text = text
+        self.module = module
+        self.dialect = dialect
+        self.imports = ImportMap(module, package) if module is not None else None
+        #: Nodes enclosing the node being visited, outermost first (maintained by the walker).
+        self.ancestors: list[cst.CSTNode] = []
+        self.pending: list[PendingFinding] = []
+        self._sql_sources: dict[int, SqlSource | None] = {}
+        self._statements: dict[int, list[SqlStatement]] = {}
+
+    # -- names -----------------------------------------------------------------------------
+
+    def qualified_names(self, node: cst.BaseExpression) -> frozenset[str]:
+        """Every fully qualified name ``node`` may stand for (empty when unknown)."""
+        if self.imports is None:
+            return frozenset()
+        return self.imports.resolve(node)
+
+    def qualified_name(self, node: cst.BaseExpression) -> str | None:
+        """The single qualified name of ``node``, or None when unknown or ambiguous."""
+        names = self.qualified_names(node)
+        return next(iter(names)) if len(names) == 1 else None
+
+    def matches(self, node: cst.BaseExpression, names: frozenset[str] | set[str]) -> bool:
+        return not self.qualified_names(node).isdisjoint(names)
+
+    @staticmethod
+    def dotted_name(node: cst.BaseExpression) -> str | None:
+        return dotted_name(node)
+
+    # -- tree ------------------------------------------------------------------------------
+
+    @property
+    def parent(self) -> cst.CSTNode | None:
+        """The parent of the node being visited."""
+        return self.ancestors[-1] if self.ancestors else None
+
+    def enclosing(self, *types: type[cst.CSTNode]) -> cst.CSTNode | None:
+        """The innermost ancestor of one of ``types``."""
+        for node in reversed(self.ancestors):
+            if isinstance(node, types):
+                return node
+        return None
+
+    def _statement(self) -> cst.CSTNode | None:
+        for node in reversed(self.ancestors):
+            if isinstance(node, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+                return node
+        return None
+
+    # -- SQL -------------------------------------------------------------------------------
+
+    def sql_source(self, expr: cst.BaseExpression) -> SqlSource | None:
+        """The SQL text ``expr`` builds, with holes for runtime values (None if not a string)."""
+        key = id(expr)
+        if key not in self._sql_sources:
+            from be_lint.sql.extract import extract_sql
+
+            self._sql_sources[key] = extract_sql(expr, self)
+        return self._sql_sources[key]
+
+    def sql_statements(self, source: SqlSource) -> Sequence[SqlStatement]:
+        key = id(source)
+        if key not in self._statements:
+            from be_lint.sql.parse import parse_statements
+
+            self._statements[key] = parse_statements(source, self.dialect)
+        return self._statements[key]
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def report_node(
+        self,
+        rule: Rule,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        help: str | None = None,
+        replacement: cst.CSTNode | cst.RemovalSentinel | None = None,
+        fix_safety: FixSafety = FixSafety.SAFE,
+        fix_description: str = "",
+        severity: Severity | None = None,
+    ) -> None:
+        self.pending.append(
+            PendingFinding(
+                rule=type(rule),
+                message=message,
+                help=help,
+                severity=severity,
+                node=node,
+                statement=self._statement(),
+                replacement=replacement if isinstance(replacement, cst.CSTNode) else None,
+                fix_safety=fix_safety,
+                fix_description=fix_description,
+            )
+        )
+
+    def report_sql(
+        self,
+        rule: Rule,
+        stmt: SqlStatement,
+        message: str,
+        *,
+        node: object | None = None,
+        help: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        from be_lint.sql.parse import node_span
+
+        start, end = node_span(stmt, node)
+        target, within = stmt.source.locate(start)
+        end_target, end_within = stmt.source.locate(max(start, end - 1))
+        pending = PendingFinding(rule=type(rule), message=message, help=help, severity=severity)
+        if target is None:
+            pending.offset = within
+            pending.end_offset = end_within + 1 if end_target is None else within + 1
+        else:
+            pending.node = target
+            pending.node_offset = within
+            if end_target is target:
+                pending.end_node_offset = end_within + 1
+            pending.statement = self._statement()
+        self.pending.append(pending)

@@ -1,0 +1,159 @@
+"""One traversal of a libcst tree that calls every selected rule.
+
+libcst's visitor calls ``on_visit``/``on_leave`` through its generic machinery for every node,
+punctuation and whitespace included, and a walk costs about as much as the parse (DESIGN.md).
+This walker instead keeps a table ``node type -> handlers`` built from the rules' ``visit_*`` /
+``leave_*`` methods, descends only through fields that hold syntax (not commas, parentheses or
+whitespace), and uses an explicit stack so deep trees cannot exhaust Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import libcst as cst
+
+Handler = Callable[[Any], object]
+
+#: Fields that only hold punctuation, whitespace or operators. Rules read operators from their
+#: parent (``node.operator``); they never need a visit of their own.
+_SKIPPED_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "colon",
+        "dot",
+        "equal",
+        "header",
+        "footer",
+        "leading_lines",
+        "lines_after_decorators",
+        "trailing_whitespace",
+        "operator",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "asynchronous",
+        "star",
+        "star_tok",
+        "whitespace_after_star",
+        "whitespace_after_param",
+        "whitespace_after_at",
+        "first_line",
+        "empty_lines",
+        "newline",
+        "indent",
+    }
+)
+
+#: Source order where dataclass field order differs (decorators come first in the file).
+_FIELD_ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+}
+
+_fields_cache: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
+    cached = _fields_cache.get(kind)
+    if cached is None:
+        order = _FIELD_ORDER.get(kind)
+        names = (
+            order if order is not None else tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
+        )
+        cached = tuple(
+            n for n in names if n not in _SKIPPED_FIELDS and not n.startswith("whitespace")
+        )
+        _fields_cache[kind] = cached
+    return cached
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The syntax children of ``node`` in source order (no punctuation or whitespace)."""
+    out: list[cst.CSTNode] = []
+    for name in _child_fields(type(node)):
+        value = getattr(node, name, None)
+        if isinstance(value, cst.CSTNode):
+            out.append(value)
+        elif isinstance(value, list | tuple):
+            out.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return out
+
+
+_methods_cache: dict[type, tuple[tuple[str, type[cst.CSTNode], bool], ...]] = {}
+
+
+def handler_methods(rule_class: type) -> tuple[tuple[str, type[cst.CSTNode], bool], ...]:
+    """``(method name, node type, is_leave)`` for each handler a rule class defines."""
+    cached = _methods_cache.get(rule_class)
+    if cached is None:
+        found = []
+        for attr in sorted(dir(rule_class)):
+            leave = attr.startswith("leave_")
+            if not (leave or attr.startswith("visit_")):
+                continue
+            kind = getattr(cst, attr.split("_", 1)[1], None)
+            if isinstance(kind, type) and issubclass(kind, cst.CSTNode):
+                found.append((attr, kind, leave))
+        cached = _methods_cache[rule_class] = tuple(found)
+    return cached
+
+
+class Dispatch:
+    """``node type -> handlers`` for visits and leaves, rebuilt when a rule is dropped."""
+
+    def __init__(self) -> None:
+        self.visit: dict[type[cst.CSTNode], list[tuple[object, Handler]]] = {}
+        self.leave: dict[type[cst.CSTNode], list[tuple[object, Handler]]] = {}
+
+    def add(self, owner: object, kind: type[cst.CSTNode], handler: Handler, leave: bool) -> None:
+        table = self.leave if leave else self.visit
+        table.setdefault(kind, []).append((owner, handler))
+
+    def add_rule(self, rule: object) -> None:
+        """Register every ``visit_<Node>``/``leave_<Node>`` method of ``rule``."""
+        for attr, kind, leave in handler_methods(type(rule)):
+            self.add(rule, kind, getattr(rule, attr), leave)
+
+    def drop(self, owner: object) -> None:
+        for table in (self.visit, self.leave):
+            for kind in list(table):
+                table[kind] = [(o, h) for o, h in table[kind] if o is not owner]
+
+    def __bool__(self) -> bool:
+        return bool(self.visit or self.leave)
+
+
+def walk(
+    module: cst.Module,
+    dispatch: Dispatch,
+    ancestors: list[cst.CSTNode],
+    on_error: Callable[[object, BaseException], None],
+) -> None:
+    """Walk ``module`` once, calling handlers; a handler that raises is reported and dropped."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(module, False)]
+    visit, leave = dispatch.visit, dispatch.leave
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            ancestors.pop()
+            handlers: Iterable[tuple[object, Handler]] = leave.get(type(node), ())
+        else:
+            handlers = visit.get(type(node), ())
+        for owner, handler in tuple(handlers):
+            try:
+                handler(node)
+            except Exception as error:  # a rule bug must not stop the run
+                on_error(owner, error)
+                dispatch.drop(owner)
+        if not leaving:
+            stack.append((node, True))
+            ancestors.append(node)
+            stack.extend((child, False) for child in reversed(children(node)))
