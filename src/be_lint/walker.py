@@ -65,9 +65,7 @@ def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     cached = _fields_cache.get(kind)
     if cached is None:
         order = _FIELD_ORDER.get(kind)
-        names = (
-            order if order is not None else tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
-        )
+        names = order if order is not None else tuple(f.name for f in dataclasses.fields(kind))
         cached = tuple(
             n for n in names if n not in _SKIPPED_FIELDS and not n.startswith("whitespace")
         )
