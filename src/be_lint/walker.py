@@ -73,15 +73,29 @@ def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     return cached
 
 
+_node_types: dict[type, bool] = {}
+
+
+def _is_node(value: object) -> bool:
+    # ``isinstance(x, cst.CSTNode)`` goes through ABC machinery; a walk asks it millions of
+    # times, so the answer is cached per type.
+    kind = type(value)
+    known = _node_types.get(kind)
+    if known is None:
+        known = _node_types[kind] = isinstance(value, cst.CSTNode)
+    return known
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntax children of ``node`` in source order (no punctuation or whitespace)."""
     out: list[cst.CSTNode] = []
     for name in _child_fields(type(node)):
         value = getattr(node, name, None)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is list or kind is tuple:
+            out.extend(v for v in value if _is_node(v))  # type: ignore[union-attr]
+        elif value is not None and _is_node(value):
             out.append(value)
-        elif isinstance(value, list | tuple):
-            out.extend(v for v in value if isinstance(v, cst.CSTNode))
     return out
 
 
