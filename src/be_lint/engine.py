@@ -33,6 +33,7 @@ from be_lint.rule import (
     build_options,
 )
 from be_lint.source import SourceProblem, SourceText, decode_source, read_source
+from be_lint.sql.pystrings import paren_length
 from be_lint.suppress import apply_suppressions, parse_suppressions, suppression_problems
 from be_lint.walker import Dispatch, walk
 
@@ -498,20 +499,8 @@ def _locate(ctx: FileContext, pending: Sequence[PendingFinding]) -> list[tuple[F
             statement_line = start[0]
             if item.statement is not None and item.statement in positions:
                 statement_line = _statement_line(module, item.statement, positions)
-            if item.replacement is not None and where is not None:
-                fix = Fix(
-                    edits=(
-                        Edit(
-                            where.start.line,
-                            where.start.column + 1,
-                            where.end.line,
-                            where.end.column + 1,
-                            module.code_for_node(item.replacement),
-                        ),
-                    ),
-                    safety=item.fix_safety,
-                    description=item.fix_description,
-                )
+            if item.replacement is not None:
+                fix = _fix(module, item)
         else:
             start = _offset_position(line_starts, item.offset or 0)
             end = _offset_position(line_starts, item.end_offset or (item.offset or 0) + 1)
@@ -534,6 +523,43 @@ def _locate(ctx: FileContext, pending: Sequence[PendingFinding]) -> list[tuple[F
     return out
 
 
+def _fix(module: cst.Module, item: PendingFinding) -> Fix | None:
+    """The text edit that swaps ``item.node`` for its replacement.
+
+    The replacement is rendered inside the whole module, because a node's code alone lacks the
+    indentation of the block it sits in; the edit is the span where old and new text differ.
+    """
+    assert item.node is not None and item.replacement is not None
+    old = module.code
+    try:
+        new = module.deep_replace(item.node, item.replacement)
+    except Exception:  # a rule built an invalid node; drop the fix, keep the finding
+        return None
+    if not isinstance(new, cst.Module):
+        return None
+    new_code = new.code
+    prefix = 0
+    limit = min(len(old), len(new_code))
+    while prefix < limit and old[prefix] == new_code[prefix]:
+        prefix += 1
+    suffix = 0
+    while (
+        suffix < limit - prefix
+        and old[len(old) - 1 - suffix] == new_code[len(new_code) - 1 - suffix]
+    ):
+        suffix += 1
+    starts = _line_starts(old)
+    line, column = _offset_position(starts, prefix)
+    end_line, end_column = _offset_position(starts, len(old) - suffix)
+    return Fix(
+        edits=(
+            Edit(line, column, end_line, end_column, new_code[prefix : len(new_code) - suffix]),
+        ),
+        safety=item.fix_safety,
+        description=item.fix_description,
+    )
+
+
 def _statement_line(
     module: cst.Module, statement: cst.CSTNode, positions: Mapping[cst.CSTNode, CodeRange]
 ) -> int:
@@ -548,9 +574,11 @@ def _advance(
     module: cst.Module, node: cst.CSTNode, where: CodeRange, offset: int
 ) -> tuple[int, int]:
     """The 1-based (line, column) ``offset`` characters into ``node``'s code."""
-    if offset <= 0:
+    # ``code_for_node`` includes a node's own parentheses; its position does not.
+    skip = paren_length(node, module)
+    if offset <= skip:
         return (where.start.line, where.start.column + 1)
-    prefix = module.code_for_node(node)[:offset]
+    prefix = module.code_for_node(node)[skip:offset]
     newlines = prefix.count("\n")
     if not newlines:
         return (where.start.line, where.start.column + len(prefix) + 1)

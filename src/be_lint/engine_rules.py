@@ -164,7 +164,8 @@ class TooComplexToParse(EngineRule):
         how_to_fix="Exclude the generated file, or split the expression.",
         severity=Severity.WARNING,
     )
-    bad = (Example("x = " + "(" * 250 + "1" + ")" * 250 + "  # expect: BE008\n"),)
+    # Files are only parsed when a selected rule's trigger occurs in them, hence the import.
+    bad = (Example("import requests\nx = " + "(" * 250 + "1" + ")" * 250 + "  # expect: BE008\n"),)
     good = (Example("x = " + "(" * 20 + "1" + ")" * 20 + "\n"),)
 
 

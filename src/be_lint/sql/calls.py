@@ -1,0 +1,363 @@
+"""Which calls take SQL text, and which of their arguments it is.
+
+Covered: DB-API cursors and connections (``execute``, ``executemany``, ``executescript``,
+``mogrify``, psycopg2 ``copy_expert``), asyncpg and ``databases`` (``fetch``, ``fetchrow``,
+``fetchval``, ``fetch_all`` ...), SQLAlchemy (``text()``, ``exec_driver_sql``), psycopg's
+``sql.SQL()``, Django (``Manager.raw``, ``QuerySet.extra``, ``RawSQL``, ``migrations.RunSQL``),
+pandas ``read_sql`` and polars ``read_database``. Alembic's ``op.execute`` is a plain ``execute``.
+
+Method names like ``execute`` and ``fetch`` are shared with task executors and HTTP clients, and
+a receiver's type is unknown without running the code. So each match is *strong* (a qualified
+name, a distinctive method, or a receiver named like a database handle: ``cursor``, ``conn``,
+``db.session``) or *weak* (``executor.execute``); the SQL of a weak match only counts when it
+reads as SQL (``lexer.looks_like_sql``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from be_lint.names import dotted_name
+from be_lint.sql.lexer import looks_like_sql
+
+if TYPE_CHECKING:
+    from be_lint.context import FileContext
+
+#: A file containing none of these substrings contains no call this module recognises (for the
+#: engine's textual prefilter; it errs on the side of including files).
+SQL_CALL_TRIGGERS: tuple[str, ...] = (
+    "execute",
+    "exec_driver_sql",
+    "mogrify",
+    "copy_expert",
+    "text",
+    "SQL",
+    "raw",
+    "extra",
+    "read_sql",
+    "read_database",
+    "fetch",
+    "prepare",
+)
+
+_DBAPI_KEYWORDS = ("sql", "query", "operation", "statement", "stmt", "sql_query")
+
+
+@dataclass(frozen=True, slots=True)
+class _Method:
+    kind: str
+    keywords: tuple[str, ...]
+    #: "any": strong on any receiver; "dbish": strong on a database-looking receiver, weak on
+    #: others; "connection": only on a receiver named like a connection or pool (strong), or
+    #: in a file importing asyncpg for asyncpg's methods (weak); "manager": only on a Django
+    #: manager.
+    receiver: str
+    asyncpg: bool = False
+
+
+_METHODS: dict[str, _Method] = {
+    "execute": _Method("dbapi", _DBAPI_KEYWORDS, "dbish"),
+    "executemany": _Method("dbapi", _DBAPI_KEYWORDS, "dbish"),
+    "executescript": _Method("dbapi", ("sql_script", *_DBAPI_KEYWORDS), "any"),
+    "mogrify": _Method("dbapi", _DBAPI_KEYWORDS, "any"),
+    "exec_driver_sql": _Method("sqlalchemy", ("statement",), "any"),
+    "copy_expert": _Method("dbapi", ("sql",), "any"),
+    "execute_fetchall": _Method("dbapi", _DBAPI_KEYWORDS, "dbish"),  # aiosqlite
+    "fetch": _Method("asyncpg", ("query",), "connection", asyncpg=True),
+    "fetchrow": _Method("asyncpg", ("query",), "connection", asyncpg=True),
+    "fetchval": _Method("asyncpg", ("query",), "connection", asyncpg=True),
+    "fetchmany": _Method("asyncpg", ("query",), "connection", asyncpg=True),
+    "prepare": _Method("asyncpg", ("query",), "connection", asyncpg=True),
+    "fetch_all": _Method("databases", ("query",), "connection"),  # databases
+    "fetch_one": _Method("databases", ("query",), "connection"),
+    "fetch_val": _Method("databases", ("query",), "connection"),
+    "raw": _Method("django-raw", ("raw_query",), "manager"),
+    "read_sql": _Method("pandas", ("sql",), "any"),
+    "read_sql_query": _Method("pandas", ("sql",), "any"),
+    "read_database": _Method("polars", ("query",), "any"),  # polars
+}
+
+#: Qualified names of functions and classes whose first argument is SQL text.
+_FUNCTIONS: dict[str, _Method] = {
+    "sqlalchemy.text": _Method("sqlalchemy-text", ("text",), "any"),
+    "sqlalchemy.sql.text": _Method("sqlalchemy-text", ("text",), "any"),
+    "sqlalchemy.sql.expression.text": _Method("sqlalchemy-text", ("text",), "any"),
+    "sqlalchemy.sql.expression.TextClause": _Method("sqlalchemy-text", ("text",), "any"),
+    "sqlalchemy.sql.elements.TextClause": _Method("sqlalchemy-text", ("text",), "any"),
+    "django.db.models.RawSQL": _Method("django-rawsql", ("sql",), "any"),
+    "django.db.models.expressions.RawSQL": _Method("django-rawsql", ("sql",), "any"),
+    "psycopg2.sql.SQL": _Method("psycopg-sql", ("string",), "any"),
+    "psycopg.sql.SQL": _Method("psycopg-sql", ("string", "obj"), "any"),
+    "pandas.read_sql": _Method("pandas", ("sql",), "any"),
+    "pandas.read_sql_query": _Method("pandas", ("sql",), "any"),
+    "pandas.io.sql.read_sql": _Method("pandas", ("sql",), "any"),
+    "pandas.io.sql.read_sql_query": _Method("pandas", ("sql",), "any"),
+}
+
+_RUN_SQL = frozenset(
+    {
+        "django.db.migrations.RunSQL",
+        "django.db.migrations.operations.RunSQL",
+        "django.db.migrations.operations.special.RunSQL",
+    }
+)
+
+#: ``QuerySet.extra`` keywords whose values hold SQL fragments.
+_EXTRA_KEYWORDS = ("where", "select", "tables")
+_MANAGER_NAMES = frozenset({"objects", "_default_manager", "_base_manager"})
+#: Words (of ``snake_case``/``camelCase`` names) that name a database handle.
+_DB_WORDS = frozenset(
+    {
+        "cur",
+        "curs",
+        "cursor",
+        "cursors",
+        "con",
+        "conn",
+        "conns",
+        "connection",
+        "connections",
+        "cnx",
+        "cnxn",
+        "db",
+        "dbs",
+        "database",
+        "session",
+        "sess",
+        "sql",
+        "sqlite",
+        "sqlite3",
+        "pg",
+        "postgres",
+        "postgresql",
+        "psql",
+        "mysql",
+        "pool",
+        "engine",
+        "tx",
+        "txn",
+        "transaction",
+        "asyncpg",
+        "aiosqlite",
+        "psycopg",
+        "psycopg2",
+    }
+)
+_CONNECTION_WORDS = frozenset(
+    {"con", "conn", "conns", "connection", "connections", "cnx", "cnxn", "db", "dbs"}
+    | {"database", "pool", "asyncpg"}
+)
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+@dataclass(frozen=True, slots=True)
+class SqlCall:
+    """A call recognised as taking SQL text."""
+
+    call: cst.Call
+    #: How the callee reads in messages: ``cursor.execute``, ``sa.text``, ``.raw``.
+    api: str
+    #: The expressions holding SQL text (usually one; several for ``.extra(where=[...])``).
+    arguments: tuple[cst.BaseExpression, ...]
+    #: True when the callee is certainly a database API; a weak match's SQL only counts when
+    #: it reads as SQL.
+    strong: bool
+    #: Which API family: ``dbapi``, ``asyncpg``, ``databases``, ``sqlalchemy``,
+    #: ``sqlalchemy-text``, ``psycopg-sql``, ``django-raw``, ``django-rawsql``,
+    #: ``django-extra``, ``django-migration``, ``pandas``, ``polars``.
+    kind: str = "dbapi"
+    #: The parameters argument, when one was passed (``execute(sql, params)``).
+    params: cst.BaseExpression | None = None
+
+
+def sql_call(call: cst.Call, ctx: FileContext) -> SqlCall | None:
+    """Recognise ``call`` as a database call taking SQL text, or None."""
+    func = call.func
+    names = ctx.qualified_names(func)
+    for name in names:
+        if name in _RUN_SQL:
+            return _run_sql(call, _callee(func))
+        function = _FUNCTIONS.get(name)
+        if function is not None:
+            return _with_argument(call, _callee(func), function, strong=True)
+    if not names and isinstance(func, cst.Name) and func.value == "RawSQL":
+        # ``from django.db.models import *`` binds RawSQL without an import the map can see.
+        return _with_argument(call, "RawSQL", _FUNCTIONS["django.db.models.RawSQL"], strong=True)
+    if not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    if method == "extra":
+        return _extra(call, func)
+    spec = _METHODS.get(method)
+    if spec is None:
+        return None
+    receiver = func.value
+    if spec.receiver == "manager":
+        if not _is_manager(receiver):
+            return None
+        strong = True
+    elif spec.receiver == "connection":
+        # ``fetch`` is everywhere (HTTP clients, caches): ask for a connection-like receiver.
+        strong = _looks_like_db(receiver, _CONNECTION_WORDS)
+        if not strong and not (
+            spec.asyncpg and ctx.imports is not None and ctx.imports.imports_module("asyncpg")
+        ):
+            return None
+    elif spec.receiver == "dbish":
+        strong = _looks_like_db(receiver)
+    else:
+        strong = True
+    return _with_argument(call, _callee(func), spec, strong=strong)
+
+
+def sql_arguments(call: cst.Call, ctx: FileContext) -> list[cst.BaseExpression]:
+    """Every expression of ``call`` holding SQL text (empty when it is no known DB call).
+
+    For a weak match (``executor.execute(...)``) only arguments whose text reads as SQL count.
+    """
+    found = sql_call(call, ctx)
+    if found is None:
+        return []
+    if found.strong:
+        return list(found.arguments)
+    kept: list[cst.BaseExpression] = []
+    for argument in found.arguments:
+        source = ctx.sql_source(argument)
+        if source is not None and looks_like_sql(source.text):
+            kept.append(argument)
+    return kept
+
+
+def sql_argument(call: cst.Call, ctx: FileContext) -> cst.BaseExpression | None:
+    """The first SQL-text expression of ``call``, or None."""
+    arguments = sql_arguments(call, ctx)
+    return arguments[0] if arguments else None
+
+
+def _with_argument(call: cst.Call, api: str, spec: _Method, *, strong: bool) -> SqlCall | None:
+    argument: cst.BaseExpression | None = None
+    params: cst.BaseExpression | None = None
+    positional = [a for a in call.args if a.keyword is None]
+    if positional and not positional[0].star:
+        argument = positional[0].value
+        if len(positional) > 1 and not positional[1].star:
+            params = positional[1].value
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        if argument is None and arg.keyword.value in spec.keywords:
+            argument = arg.value
+        elif arg.keyword.value in ("params", "parameters", "args", "vars", "values"):
+            params = arg.value
+    if argument is None:
+        return None
+    return SqlCall(call, api, (argument,), strong, spec.kind, params)
+
+
+def _extra(call: cst.Call, func: cst.Attribute) -> SqlCall | None:
+    """``QuerySet.extra(where=[...], select={...}, tables=[...])``: each element is SQL."""
+    fragments: list[cst.BaseExpression] = []
+    params: cst.BaseExpression | None = None
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        key = arg.keyword.value
+        if key in ("params", "select_params"):
+            params = params or arg.value
+        if key not in _EXTRA_KEYWORDS:
+            continue
+        value = arg.value
+        if isinstance(value, cst.List | cst.Tuple):
+            fragments.extend(
+                e.value for e in value.elements if not isinstance(e, cst.StarredElement)
+            )
+        elif isinstance(value, cst.Dict):
+            fragments.extend(e.value for e in value.elements if isinstance(e, cst.DictElement))
+        else:
+            fragments.append(value)
+    if not fragments:
+        return None
+    return SqlCall(call, _callee(func), tuple(fragments), True, "django-extra", params)
+
+
+def _run_sql(call: cst.Call, api: str) -> SqlCall | None:
+    """Django's ``migrations.RunSQL(sql, reverse_sql)``: each may be a string or a list of
+    strings and ``(sql, params)`` pairs."""
+    values: list[cst.BaseExpression] = []
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    values.extend(positional[:2])
+    values.extend(
+        a.value
+        for a in call.args
+        if a.keyword is not None and a.keyword.value in ("sql", "reverse_sql")
+    )
+    fragments: list[cst.BaseExpression] = []
+    for value in values:
+        if isinstance(value, cst.List | cst.Tuple):
+            for element in value.elements:
+                item = element.value
+                if isinstance(item, cst.Tuple | cst.List) and item.elements:
+                    item = item.elements[0].value  # (sql, params)
+                fragments.append(item)
+        elif not (isinstance(value, cst.Attribute) and value.attr.value == "noop"):
+            fragments.append(value)
+    if not fragments:
+        return None
+    return SqlCall(call, api, tuple(fragments), True, "django-migration")
+
+
+def _callee(func: cst.BaseExpression) -> str:
+    name = dotted_name(func)
+    if name is not None:
+        return name
+    if isinstance(func, cst.Attribute):
+        return f".{func.attr.value}"
+    return "the call"
+
+
+def _receiver_names(receiver: cst.BaseExpression) -> list[str]:
+    """Names along a receiver chain: ``self.db.cursor()`` gives ``cursor``, ``db``, ``self``."""
+    names: list[str] = []
+    current: cst.BaseExpression | None = receiver
+    while current is not None:
+        if isinstance(current, cst.Name):
+            names.append(current.value)
+            current = None
+        elif isinstance(current, cst.Attribute):
+            names.append(current.attr.value)
+            current = current.value
+        elif isinstance(current, cst.Call):
+            current = current.func
+        elif isinstance(current, cst.Subscript):
+            current = current.value
+        elif isinstance(current, cst.Await):
+            current = current.expression
+        else:
+            current = None
+    return names
+
+
+def _looks_like_db(receiver: cst.BaseExpression, vocabulary: frozenset[str] = _DB_WORDS) -> bool:
+    for name in _receiver_names(receiver):
+        words = [w.lower() for w in _WORDS.findall(name)]
+        if any(w in vocabulary or w.endswith("db") or w.startswith("conn") for w in words):
+            return True
+    return False
+
+
+def _is_manager(receiver: cst.BaseExpression) -> bool:
+    """``Model.objects``, ``self.model._default_manager``, ``Model.objects.using("x")``."""
+    current = receiver
+    if (
+        isinstance(current, cst.Call)
+        and isinstance(current.func, cst.Attribute)
+        and current.func.attr.value in ("using", "all", "db_manager")
+    ):
+        current = current.func.value
+    if isinstance(current, cst.Attribute):
+        return current.attr.value in _MANAGER_NAMES
+    return isinstance(current, cst.Name) and current.value in _MANAGER_NAMES
