@@ -49,6 +49,26 @@ _PSYCOPG_QUOTED = frozenset(
     for name in ("Identifier", "Literal", "Placeholder")
 )
 _PSYCOPG_SQL = frozenset({"psycopg.sql.SQL", "psycopg2.sql.SQL"})
+#: Functions (by last name, on any receiver) that quote an identifier or literal for SQL:
+#: Django's ``connection.ops.quote_name``, psycopg2's ``quote_ident``, asyncpg's and
+#: SQLAlchemy's identifier preparers. Their output is what a reviewer asks for.
+_QUOTING_FUNCTIONS = frozenset(
+    {
+        "quote_name",
+        "quote_name_unless_alias",
+        "quote_ident",
+        "quote_identifier",
+        "quote_schema",
+        "format_table",
+        "format_column",
+        "escape_identifier",
+        "quote_literal",
+        "escape_literal",
+    }
+)
+_QUOTING_NAME = re.compile(
+    "|".join([*sorted(_QUOTING_FUNCTIONS), "quote_value", r"quote_\w*name"]), re.IGNORECASE
+)
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Divide, cst.FloorDivide, cst.Power)
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _SQLISH_NAME = re.compile(r"sql|query|stmt|statement", re.IGNORECASE)
@@ -213,6 +233,19 @@ def by_name(cursor, name):
         ),
     )
     good = (
+        Example(
+            """\
+from django.db import connection
+
+
+def drop(table_name):
+    # Identifiers quoted by the driver's or framework's quoting function.
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE %s" % connection.ops.quote_name(table_name))
+        cursor.execute(f"TRUNCATE {qn(table_name)}")
+"""
+        ),
         Example(
             """\
 def find_user(cursor, user_id):
@@ -517,6 +550,13 @@ def count(conn, table):
             return len(call.args) == 1 and self._safe_value(call.args[0].value, depth + 1, bound)
         if name in _PSYCOPG_QUOTED:
             return True  # psycopg quotes these itself
+        func_name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+        if isinstance(call.func, cst.Name):
+            func_name = call.func.value
+        if (func_name is not None and _QUOTING_NAME.search(func_name)) or (
+            isinstance(call.func, cst.Name) and self._quoting_alias(call.func.value)
+        ):
+            return True
         if name in _PSYCOPG_SQL:
             return len(call.args) == 1 and self._safe_value(call.args[0].value, depth + 1, bound)
         func = call.func
@@ -534,6 +574,27 @@ def count(conn, table):
         ):
             # ``", ".join(["%s"] * len(ids))``: a list of placeholders, or of other constants.
             return self._safe_items(call.args[0].value, depth + 1, bound)
+        return False
+
+    def _quoting_alias(self, name: str) -> bool:
+        """``qn = connection.ops.quote_name`` earlier in the same function."""
+        function = self.ctx.enclosing(cst.FunctionDef)
+        if not isinstance(function, cst.FunctionDef):
+            return False
+        for statement in function.body.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if (
+                    isinstance(small, cst.Assign)
+                    and isinstance(small.value, cst.Attribute)
+                    and small.value.attr.value in _QUOTING_FUNCTIONS
+                    and any(
+                        isinstance(t.target, cst.Name) and t.target.value == name
+                        for t in small.targets
+                    )
+                ):
+                    return True
         return False
 
     def _safe_items(self, expr: cst.BaseExpression, depth: int, bound: frozenset[str]) -> bool:

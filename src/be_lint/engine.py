@@ -93,9 +93,13 @@ class Checker:
     # -- entry points ----------------------------------------------------------------------
 
     def check_path(self, path: Path, display: str, package: str | None = None) -> list[Finding]:
-        """Read, decode and check one file (errors become findings)."""
-        result = read_source(path, max_bytes=self.settings.max_file_size)
-        return self._check_source(result, display, _kind_of(display), package)
+        """Read, decode and check one file (errors become findings, never exceptions)."""
+        try:
+            result = read_source(path, max_bytes=self.settings.max_file_size)
+            return self._check_source(result, display, _kind_of(display), package)
+        except Exception as error:  # last line of defence: one file must not stop the run
+            message = f"be-lint failed on this file: {type(error).__name__}: {error}"
+            return self.engine_finding("BE005", display, message.splitlines()[0])
 
     def check_bytes(self, data: bytes, display: str, package: str | None = None) -> list[Finding]:
         result = decode_source(data, PurePosixPath(display).suffix)
@@ -285,12 +289,14 @@ def _parse(text: str) -> cst.Module | tuple[int, int, str]:
         return _syntax_error(text, error)
     except RecursionError:
         return (1, 1, "syntax error: the parser ran out of stack on this file")
+    except Exception as error:  # libcst raises internal errors on some malformed input
+        return _syntax_error(text, error)
     finally:
         if enabled:
             gc.enable()
 
 
-def _syntax_error(text: str, error: cst.ParserSyntaxError) -> tuple[int, int, str]:
+def _syntax_error(text: str, error: Exception) -> tuple[int, int, str]:
     """Position and message of a syntax error.
 
     libcst's native parser names the expected tokens but often points past the mistake, so
@@ -305,6 +311,8 @@ def _syntax_error(text: str, error: cst.ParserSyntaxError) -> tuple[int, int, st
             return (cpython.lineno, max(1, cpython.offset or 1), f"syntax error: {cpython.msg}")
     except (ValueError, RecursionError, MemoryError):
         pass
+    if not isinstance(error, cst.ParserSyntaxError):
+        return (1, 1, f"the parser failed on this file: {type(error).__name__}: {error}")
     message = str(error.message).splitlines()[0] if error.message else "invalid syntax"
     message = message.removeprefix("parser error: ")
     return (error.raw_line, error.raw_column + 1, f"syntax error: {message}")
