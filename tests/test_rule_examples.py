@@ -101,3 +101,18 @@ def test_every_rule_has_examples(rule: type[Rule]) -> None:
         # them.
         assert issubclass(rule, EngineRule), "every rule needs code that must trigger it"
         assert rule.meta.code in {"BE002", "BE005", "BE006", "BE007"}
+
+
+@pytest.mark.parametrize(("rule", "example"), [*_cases("bad"), *_cases("good")])
+def test_prefilter_never_changes_results(rule: type[Rule], example: Example) -> None:
+    """Triggers only skip work: every example gives the same findings with them switched off."""
+    codes = tuple(sorted(r.meta.code for r in select_rules(RULES, select=None)))
+    known = frozenset({r.meta.code for r in RULES} | {r.meta.name for r in RULES})
+    kind = FileKind.SQL if example.filename.endswith(".sql") else FileKind.PYTHON
+    results = [
+        Checker(Settings(selected=codes, known=known, prefilter=on), RULES).check_text(
+            example.code, example.filename, kind
+        )
+        for on in (True, False)
+    ]
+    assert results[0] == results[1]

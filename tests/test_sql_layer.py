@@ -634,9 +634,30 @@ def test_asyncpg_import_widens_fetch() -> None:
     assert sql_arguments(calls[0], ctx) == []
 
 
-def test_triggers_cover_every_recognised_call() -> None:
-    for src in ["cursor.execute", "conn.fetchrow", "sa.text", "RawSQL", "qs.extra", "pd.read_sql"]:
-        assert any(trigger in src for trigger in SQL_CALL_TRIGGERS), src
+@pytest.mark.parametrize(
+    "src",
+    [
+        "cursor.execute(q)",
+        "conn.fetchrow(q)",
+        "import sqlalchemy as sa\nsa.text(q)",
+        "from sqlalchemy import text as t\nt(q)",
+        "from django.db.models import RawSQL\nRawSQL(q, [])",
+        "from django.db import migrations\nmigrations.RunSQL(q)",
+        "from psycopg2 import sql\nsql.SQL(q)",
+        "qs.extra(where=[q])",
+        "User.objects.raw(q)",
+        "import pandas as pd\npd.read_sql(q, con)",
+    ],
+)
+def test_triggers_cover_every_recognised_call(src: str) -> None:
+    """Each source holds a call ``sql_call`` recognises, so the prefilter must let it through."""
+    module = cst.parse_module(src)
+    ctx = FileContext(
+        path="t.py", kind=FileKind.PYTHON, text=src, module=module, dialect="postgres"
+    )
+    call = module.body[-1].body[0].value  # type: ignore[attr-defined]
+    assert sql_arguments(call, ctx), src
+    assert any(trigger in src for trigger in SQL_CALL_TRIGGERS), src
 
 
 @pytest.mark.parametrize(

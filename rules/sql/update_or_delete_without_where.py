@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import sqlglot.expressions as exp
 
-from be_lint.rule import Confidence, Example, RuleMeta, Severity, SqlRule
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
+from be_lint.sql.calls import SQL_CALL_TRIGGERS
 from be_lint.sql.model import HoleKind, SqlStatement
+
+_KEYWORDS = re.compile(r"\b(?:update|delete)\b", re.IGNORECASE)
 
 RATIONALE = """\
 An `UPDATE` or `DELETE` without a `WHERE` clause changes every row of the table. Written on
@@ -43,8 +47,15 @@ class UpdateOrDeleteWithoutWhere(SqlRule):
             "https://www.postgresql.org/docs/current/sql-delete.html",
         ),
     )
-    # Case variants: the prefilter matches substrings exactly.
-    triggers = ("UPDATE", "update", "Update", "DELETE", "delete", "Delete")
+    triggers = ("UPDATE", "DELETE")
+
+    @classmethod
+    def may_match(cls, text: str, kind: FileKind) -> bool:
+        # SQL keywords in any case; in Python the SQL must also reach a known DB call.
+        if not _KEYWORDS.search(text):
+            return False
+        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+
     bad = (
         Example(
             """\

@@ -136,7 +136,7 @@ class Checker:
         self, text: str, display: str, kind: FileKind, package: str | None = None
     ) -> list[Finding]:
         """Check decoded ``text`` as the file ``display``."""
-        rules = [r for r in self._python if kind in r.file_kinds and self._triggered(r, text)]
+        rules = [r for r in self._python if kind in r.file_kinds and self._triggered(r, text, kind)]
         located: list[tuple[Finding, int]] = []
         if rules:
             located = self._run_rules(rules, text, display, kind, package)
@@ -158,10 +158,8 @@ class Checker:
 
     # -- the per-file pass -----------------------------------------------------------------
 
-    def _triggered(self, rule: type[Rule], text: str) -> bool:
-        if not self.settings.prefilter or not rule.triggers:
-            return True
-        return any(trigger in text for trigger in rule.triggers)
+    def _triggered(self, rule: type[Rule], text: str, kind: FileKind) -> bool:
+        return not self.settings.prefilter or rule.may_match(text, kind)
 
     def _run_rules(
         self,

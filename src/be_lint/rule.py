@@ -235,6 +235,15 @@ class Rule:
         self.options = options
 
     @classmethod
+    def may_match(cls, text: str, kind: FileKind) -> bool:
+        """Cheap test run before parsing: False means the rule cannot match ``text``.
+
+        The default looks for any of ``triggers``; rules with sharper knowledge override it
+        (it must never say False for a file the rule would report on).
+        """
+        return not cls.triggers or any(trigger in text for trigger in cls.triggers)
+
+    @classmethod
     def has_fix(cls) -> bool:
         return any(example.fixed is not None for example in cls.bad)
 

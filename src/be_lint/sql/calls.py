@@ -29,13 +29,19 @@ if TYPE_CHECKING:
 
 #: A file containing none of these substrings contains no call this module recognises (for the
 #: engine's textual prefilter; it errs on the side of including files).
+#: A file that contains none of these cannot hold a call ``sql_call`` recognises: method names
+#: for the methods matched on any receiver, and for functions matched by qualified name the
+#: module or class name their import must spell out (``text`` only counts when it resolves to
+#: SQLAlchemy, so the file names ``sqlalchemy``; ``psycopg.sql.SQL`` needs ``psycopg``).
 SQL_CALL_TRIGGERS: tuple[str, ...] = (
     "execute",
     "exec_driver_sql",
     "mogrify",
     "copy_expert",
-    "text",
-    "SQL",
+    "sqlalchemy",
+    "psycopg",
+    "RawSQL",
+    "RunSQL",
     "raw",
     "extra",
     "read_sql",
@@ -43,6 +49,7 @@ SQL_CALL_TRIGGERS: tuple[str, ...] = (
     "fetch",
     "prepare",
 )
+
 
 _DBAPI_KEYWORDS = ("sql", "query", "operation", "statement", "stmt", "sql_query")
 
