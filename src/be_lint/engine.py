@@ -17,10 +17,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from be_lint import engine_rules
 from be_lint.context import FileContext, PendingFinding
+from be_lint.positions import Span, node_spans
 from be_lint.rule import (
     Edit,
     FileKind,
@@ -478,11 +478,18 @@ def _locate(ctx: FileContext, pending: Sequence[PendingFinding]) -> list[tuple[F
     if not pending:
         return []
     lines = ctx.text.splitlines()
-    positions: Mapping[cst.CSTNode, CodeRange] = {}
+    positions: Mapping[cst.CSTNode, Span] = {}
     module = ctx.module
     if module is not None and any(p.node is not None for p in pending):
+        wanted: list[cst.CSTNode] = []
+        for item in pending:
+            if item.node is not None:
+                wanted.append(item.node)
+            if item.statement is not None:
+                wanted.append(item.statement)
+                wanted.extend(getattr(item.statement, "decorators", ())[:1])
         try:
-            positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+            positions = node_spans(module, wanted, ctx.text)
         except RecursionError:
             positions = {}
     line_starts = _line_starts(ctx.text) if ctx.kind is FileKind.SQL else []
@@ -501,7 +508,7 @@ def _locate(ctx: FileContext, pending: Sequence[PendingFinding]) -> list[tuple[F
                 elif item.node_offset:
                     end = (start[0], start[1] + 1)
                 else:
-                    end = (where.end.line, where.end.column + 1)
+                    end = (where.end_line, where.end_column + 1)
             statement_line = start[0]
             if item.statement is not None and item.statement in positions:
                 statement_line = _statement_line(module, item.statement, positions)
@@ -567,28 +574,26 @@ def _fix(module: cst.Module, item: PendingFinding) -> Fix | None:
 
 
 def _statement_line(
-    module: cst.Module, statement: cst.CSTNode, positions: Mapping[cst.CSTNode, CodeRange]
+    module: cst.Module, statement: cst.CSTNode, positions: Mapping[cst.CSTNode, Span]
 ) -> int:
     # A decorated definition starts at its first decorator, not at ``def``.
     decorators = getattr(statement, "decorators", ())
     first = decorators[0] if decorators else statement
     where = positions.get(first) or positions[statement]
-    return where.start.line
+    return where.line
 
 
-def _advance(
-    module: cst.Module, node: cst.CSTNode, where: CodeRange, offset: int
-) -> tuple[int, int]:
+def _advance(module: cst.Module, node: cst.CSTNode, where: Span, offset: int) -> tuple[int, int]:
     """The 1-based (line, column) ``offset`` characters into ``node``'s code."""
     # ``code_for_node`` includes a node's own parentheses; its position does not.
     skip = paren_length(node, module)
     if offset <= skip:
-        return (where.start.line, where.start.column + 1)
+        return (where.line, where.column + 1)
     prefix = module.code_for_node(node)[skip:offset]
     newlines = prefix.count("\n")
     if not newlines:
-        return (where.start.line, where.start.column + len(prefix) + 1)
-    return (where.start.line + newlines, len(prefix) - prefix.rfind("\n"))
+        return (where.line, where.column + len(prefix) + 1)
+    return (where.line + newlines, len(prefix) - prefix.rfind("\n"))
 
 
 def _line_starts(text: str) -> list[int]:
