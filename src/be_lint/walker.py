@@ -10,7 +10,7 @@ whitespace), and uses an explicit stack so deep trees cannot exhaust Python's re
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import libcst as cst
@@ -150,22 +150,40 @@ def walk(
     on_error: Callable[[object, BaseException], None],
 ) -> None:
     """Walk ``module`` once, calling handlers; a handler that raises is reported and dropped."""
-    stack: list[tuple[cst.CSTNode, bool]] = [(module, False)]
+    # ``None`` on the stack marks "leave the innermost ancestor". Leaves (names, strings,
+    # numbers: about half of all nodes) are visited without touching the ancestor stack.
+    stack: list[cst.CSTNode | None] = [module]
     visit, leave = dispatch.visit, dispatch.leave
     while stack:
-        node, leaving = stack.pop()
-        if leaving:
-            ancestors.pop()
-            handlers: Iterable[tuple[object, Handler]] = leave.get(type(node), ())
-        else:
-            handlers = visit.get(type(node), ())
-        for owner, handler in tuple(handlers):
-            try:
-                handler(node)
-            except Exception as error:  # a rule bug must not stop the run
-                on_error(owner, error)
-                dispatch.drop(owner)
-        if not leaving:
-            stack.append((node, True))
+        node = stack.pop()
+        if node is None:
+            node = ancestors.pop()
+            handlers = leave.get(type(node))
+            if handlers:
+                _call(handlers, node, dispatch, on_error)
+            continue
+        kind = type(node)
+        handlers = visit.get(kind)
+        if handlers:
+            _call(handlers, node, dispatch, on_error)
+        fields = _fields_cache.get(kind)
+        if fields is None:
+            fields = _child_fields(kind)
+        if fields or kind in leave:
+            stack.append(None)
             ancestors.append(node)
-            stack.extend((child, False) for child in reversed(children(node)))
+            stack.extend(reversed(children(node)))
+
+
+def _call(
+    handlers: list[tuple[object, Handler]],
+    node: cst.CSTNode,
+    dispatch: Dispatch,
+    on_error: Callable[[object, BaseException], None],
+) -> None:
+    for owner, handler in tuple(handlers):
+        try:
+            handler(node)
+        except Exception as error:  # a rule bug must not stop the run
+            on_error(owner, error)
+            dispatch.drop(owner)
