@@ -181,3 +181,24 @@ def test_respects_gitignore_and_excludes(project: Path) -> None:
 
 def test_no_color_when_not_a_tty(project: Path) -> None:
     assert "\x1b[" not in _run(".")[1]
+
+
+def test_per_file_ignores_are_relative_to_the_config_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "pyproject.toml").write_text(
+        "[tool.be-lint.per-file-ignores]\n'**/migrations/*.py' = ['BE7']\n'app.py' = ['BE701']\n"
+    )
+    migrations = project / "shop" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "0001_initial.py").write_text(APP)
+    (migrations / "deeper").mkdir()
+    (migrations / "deeper" / "x.py").write_text(APP)
+    (project / "migrations").mkdir()
+    (project / "migrations" / "0002.py").write_text(APP)
+    monkeypatch.chdir(project / "shop")
+    out = _run("--format", "json", "..")[1]
+    paths = sorted(f["path"] for f in json.loads(out)["findings"])
+    # `*` does not cross directories; `**/` also matches at the top; globs are anchored at
+    # the directory of pyproject.toml although the run starts in shop/.
+    assert paths == ["migrations/deeper/x.py"]

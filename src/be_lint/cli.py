@@ -150,6 +150,8 @@ def check(
         ),
         severity=config.severity,
         per_file_ignores=config.per_file_ignores,
+        project_root=str(config.project_root),
+        cwd=str(cwd),
         known=frozenset(known),
     )
     try:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import ast
 import bisect
-import fnmatch
+import functools
 import gc
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import libcst as cst
+import pathspec
 
 from be_lint import engine_rules
 from be_lint.context import FileContext, PendingFinding
@@ -60,6 +62,9 @@ class Settings:
     #: Every known rule code and name (to tell unknown codes in suppressions).
     known: frozenset[str] = frozenset()
     prefilter: bool = True
+    #: Where per-file-ignores globs are anchored, and where finding paths are relative to.
+    project_root: str = ""
+    cwd: str = ""
 
 
 @dataclass
@@ -259,8 +264,15 @@ class Checker:
         return with_fingerprints(findings)
 
     def _ignored_for_file(self, finding: Finding) -> bool:
+        if not self.settings.per_file_ignores:
+            return False
+        path = finding.path
+        if self.settings.project_root and self.settings.cwd:
+            # Globs are relative to the configuration's directory, paths to the working one.
+            absolute = os.path.join(self.settings.cwd, path)
+            path = os.path.relpath(absolute, self.settings.project_root).replace(os.sep, "/")
         for pattern, codes in self.settings.per_file_ignores:
-            if _glob_match(finding.path, pattern) and any(
+            if _glob_match(path, pattern) and any(
                 finding.code.startswith(c.upper()) or finding.name == c for c in codes
             ):
                 return True
@@ -275,15 +287,15 @@ def _too_large(size: int, limit: int) -> str:
     return f"file is {size:,} bytes, over max-file-size ({limit:,}); skipped"
 
 
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
+
+
 def _glob_match(path: str, pattern: str) -> bool:
-    pattern = pattern.rstrip("/")
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    # A pattern without a slash matches the file name at any depth (like .gitignore);
-    # a directory pattern matches everything below it.
-    if "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern):
-        return True
-    return fnmatch.fnmatchcase(path, pattern + "/*")
+    """``.gitignore`` semantics: ``*`` stays within a directory, ``**`` crosses them, a pattern
+    without a slash matches at any depth, a directory pattern matches everything below it."""
+    return bool(_glob(pattern).match_file(path))
 
 
 def _replace(finding: Finding, **changes: Any) -> Finding:
