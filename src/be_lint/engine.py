@@ -347,16 +347,32 @@ def complexity_problem(text: str) -> tuple[int, int, str] | None:
     suspicious does the exact, tokenizer-based check run, so normal files pay one regex pass.
     """
     depth = peak = 0
+    too_deep_at = -1
     for match in _BRACKETS.finditer(text):
         depth += 1 if match.group() in "([{" else -1
-        peak = max(peak, depth)
+        if depth > peak:
+            peak = depth
+            if peak > MAX_NESTING and too_deep_at < 0:
+                too_deep_at = match.start()
     long_line = any(len(line) > 4 * MAX_CHAIN for line in text.splitlines())
     if peak <= MAX_NESTING // 2 and not long_line:
         return None
-    return _exact_complexity(text)
+    exact = _exact_complexity(text)
+    if exact is _TOKENIZER_FAILED:
+        # From Python 3.12 the tokenizer itself refuses more than 200 nested brackets; trust
+        # the quick count then, rather than handing the file to a parser that would crash.
+        if too_deep_at < 0:
+            return None
+        line = text.count("\n", 0, too_deep_at) + 1
+        column = too_deep_at - (text.rfind("\n", 0, too_deep_at) + 1) + 1
+        return (line, column, f"brackets nested more than {MAX_NESTING} deep; file skipped")
+    return exact if isinstance(exact, tuple) else None
 
 
-def _exact_complexity(text: str) -> tuple[int, int, str] | None:
+_TOKENIZER_FAILED = object()
+
+
+def _exact_complexity(text: str) -> tuple[int, int, str] | object | None:
     import io
     import tokenize
 
@@ -410,7 +426,7 @@ def _exact_complexity(text: str) -> tuple[int, int, str] | None:
                         f"an expression chains more than {MAX_CHAIN} operators; file skipped",
                     )
     except (tokenize.TokenError, SyntaxError, ValueError):
-        return None  # let the parser report the syntax error
+        return _TOKENIZER_FAILED
     return None
 
 
