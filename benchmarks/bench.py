@@ -1,7 +1,7 @@
 """Time be-lint on a real tree, next to peers when they are installed.
 
-    python bench/bench.py PATH [--jobs 1,2] [--runs 3] [--peer bandit=/path/to/bandit]
-    python bench/bench.py --download django==5.1.4
+    python benchmarks/bench.py PATH [--jobs 1,2] [--runs 3] [--peer bandit=/path/to/bandit]
+    python benchmarks/bench.py --download django==5.1.4
 
 ``--download`` fetches a source distribution from PyPI into ``~/.cache/be-lint-bench`` and
 benchmarks it. The result is a Markdown table of median wall-clock seconds (and lines per
