@@ -190,7 +190,16 @@ def test_fingerprints_survive_moving_code() -> None:
 def test_selection() -> None:
     codes = lambda **kw: [r.meta.code for r in select_rules(RULES, **kw)]  # noqa: E731
     assert "BE701" in codes(select=None)
-    assert codes(select=["BE7"]) == ["BE701"]
+    family = codes(select=["BE7"])
+    assert "BE701" in family and all(code.startswith("BE7") for code in family)
+    opt_in = [
+        r.meta.code
+        for r in RULES
+        if r.meta.code.startswith("BE7") and not r.meta.enabled_by_default
+    ]
+    # A family prefix does not switch opt-in rules on; naming them does.
+    assert not set(opt_in) & set(family)
+    assert set(codes(select=["BE7", *opt_in])) == set(family) | set(opt_in)
     assert codes(select=["http-request-without-timeout", "BE101"]) == ["BE101", "BE701"]
     assert "BE701" not in codes(select=None, ignore=["BE70"])
     assert codes(select=["BE101"], extend_select=["BE201"]) == ["BE101", "BE201"]
