@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from be_lint.cli import main
 from be_lint.rule import Rule
 
-PYTHON_RULE = '''\
+PYTHON_RULE = """\
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,7 +45,7 @@ class BannedCall(PythonRule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.matches(node.func, set(self.options.banned)):
             self.report(node.func, f"banned call (limit {self.options.max_args})")
-'''
+"""
 
 YAML_RULE = """\
 rules:
@@ -126,6 +126,7 @@ def test_options_reach_the_rule(project: Path) -> None:
     )
     (project / "app.py").write_text("import legacy\nlegacy.other()\nlegacy.query()\n")
     code, out, _ = _run("--format", "json", "app.py")
+    assert code == 1
     (finding,) = json.loads(out)["findings"]
     assert (finding["line"], finding["message"]) == (2, "banned call (limit 7)")
 
@@ -169,10 +170,9 @@ def test_broken_rule_packs_exit_2(project: Path, filename: str, content: str, me
 
 
 def test_sarif_output_is_schema_valid(project: Path) -> None:
-    schema = json.loads(
-        (Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text()
-    )
+    schema = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
     code, out, _ = _run("--format", "sarif", "app.py")
+    assert code == 1
     sarif = json.loads(out)
     jsonschema.validate(sarif, schema)
     run = sarif["runs"][0]
