@@ -1,78 +1,60 @@
-"""BE101 sql-injection: SQL text built from runtime values at the call that runs it."""
+"""BE101 sql-injection: runtime values spliced into SQL text that reaches a database call."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import libcst as cst
-import sqlglot.expressions as exp
 
-from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
-from be_lint.sql.calls import SQL_CALL_TRIGGERS, SqlCall, sql_call
-from be_lint.sql.extract import is_numeric_conversion
-from be_lint.sql.lexer import looks_like_sql
-from be_lint.sql.model import Hole, HoleKind, SqlStatement
-
-if TYPE_CHECKING:
-    from be_lint.context import FileContext
+from be_lint.dataflow import Origin, Trace
+from be_lint.rule import Confidence, Example, FixSafety, PythonRule, RuleMeta, Severity
+from be_lint.sql.calls import SQL_CALL_TRIGGERS, SqlCall
+from be_lint.sql.injection import (
+    ArgumentReport,
+    Position,
+    analyze_call,
+    code_of,
+    describe_how,
+    more,
+    subject,
+    worst,
+)
+from be_lint.sql.parameterize import parameterize
 
 RATIONALE = """\
 When a query is built by pasting values into its text -- an f-string, `%` or `.format()`
-formatting, `+` concatenation -- a value containing a quote changes the query itself. Anyone
-who controls such a value can read or change other rows, skip a login check, or run other
-statements. Escaping by hand misses cases (encodings, numeric contexts, identifiers); the
-driver's query parameters never do, because the values travel separately from the SQL.
+formatting, `+` concatenation, `"".join(...)` -- a value containing a quote changes the query
+itself. Anyone who controls such a value can read or change other rows, skip a login check, or
+run other statements. Escaping by hand misses cases (encodings, numeric contexts); the driver's
+query parameters never do, because the values travel separately from the SQL.
 
-The rule looks at the SQL argument of known database calls (DB-API `execute`, asyncpg,
-SQLAlchemy `text()`, Django `raw()`/`extra()`/`RawSQL`, pandas `read_sql` and more) and
-reports it when the text is built at the call from values that are not constants. Literals,
-module-level `UPPER_CASE` string constants, numbers by construction (`int(x)`, `len(x)`, `%d`)
-and choices between literals (`"ASC" if asc else "DESC"`) are not reported.
+The rule follows the SQL argument of known database calls (DB-API `execute` of sqlite3,
+psycopg 2 and 3, PyMySQL, MySQLdb, mysql.connector, pyodbc, oracledb; asyncpg, aiosqlite,
+aiomysql and `databases`; SQLAlchemy `text()`, `literal_column()`, `exec_driver_sql`; Django
+`raw()`, `extra()`, `RawSQL`; pandas `read_sql`; peewee `execute_sql` and `raw`) back through
+the function: a query assembled over several statements -- `+=` in loops and branches, lists of
+conditions joined, helper variables -- is checked as a whole.
+
+It is quiet when every piece is a constant (literals, module constants, `UPPER_CASE` names
+imported from the project, constant lists joined, branches that only add literals), a number by
+construction (`int(x)`, `len(x)`, arithmetic, `%d`), quoted by the driver or framework
+(`quote_name`, `psycopg.sql.Identifier`) or bound through a composition API (`psycopg.sql`,
+SQLAlchemy `bindparam`). Table and column names spliced into SQL are reported by BE102
+instead.
+
+The finding says where the value comes from. Data from an HTTP request (Flask `request.args`,
+Django `request.GET`, DRF `request.data`, route parameters of FastAPI or Flask handlers) is a
+confirmed injection and reported as an error; a parameter of the function is a likely one, and
+any other runtime value a possible one (both warnings).
 """
 
 HOW_TO_FIX = """\
 Keep the SQL text constant and pass values as parameters: `cursor.execute("... WHERE id = %s",
-(user_id,))` (the placeholder depends on the driver: `%s`, `?`, `:name`, `$1`), SQLAlchemy
+(user_id,))` (the placeholder depends on the driver: `%s`, `?`, `:1`, `$1`, `:name`), SQLAlchemy
 `text("... WHERE id = :id").bindparams(id=user_id)`, Django `Model.objects.raw("... %s",
-[user_id])`. Table and column names cannot be parameters: map user input to names through an
-allow-list (`SORT_COLUMNS[key]`), or compose with `psycopg.sql.Identifier`.
+[user_id])`. For optional conditions, build a list of constant clauses and a list of
+parameters side by side.
 """
-
-_NUMERIC_BUILTINS = frozenset(
-    f"builtins.{name}" for name in ("int", "float", "len", "round", "bool", "abs", "ord", "hash")
-)
-_PSYCOPG_QUOTED = frozenset(
-    f"{package}.sql.{name}"
-    for package in ("psycopg", "psycopg2")
-    for name in ("Identifier", "Literal", "Placeholder")
-)
-_PSYCOPG_SQL = frozenset({"psycopg.sql.SQL", "psycopg2.sql.SQL"})
-#: Functions (by last name, on any receiver) that quote an identifier or literal for SQL:
-#: Django's ``connection.ops.quote_name``, psycopg2's ``quote_ident``, asyncpg's and
-#: SQLAlchemy's identifier preparers. Their output is what a reviewer asks for.
-_QUOTING_FUNCTIONS = frozenset(
-    {
-        "quote_name",
-        "quote_name_unless_alias",
-        "quote_ident",
-        "quote_identifier",
-        "quote_schema",
-        "format_table",
-        "format_column",
-        "escape_identifier",
-        "quote_literal",
-        "escape_literal",
-    }
-)
-_QUOTING_NAME = re.compile(
-    "|".join([*sorted(_QUOTING_FUNCTIONS), "quote_value", r"quote_\w*name"]), re.IGNORECASE
-)
-_ARITHMETIC = (cst.Add, cst.Subtract, cst.Divide, cst.FloorDivide, cst.Power)
-_CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
-_SQLISH_NAME = re.compile(r"sql|query|stmt|statement", re.IGNORECASE)
-_MAX_DEPTH = 20
 
 
 class SqlInjection(PythonRule):
@@ -94,6 +76,8 @@ class SqlInjection(PythonRule):
         ),
     )
     triggers = SQL_CALL_TRIGGERS
+    fix_safety: ClassVar[FixSafety] = FixSafety.UNSAFE
+    version = 2
     bad = (
         Example(
             """\
@@ -104,19 +88,108 @@ def find_user(conn: sqlite3.Connection, user_id: str):
     cursor = conn.cursor()
     cursor.execute(f"SELECT * FROM users WHERE id = {user_id}")  # expect: BE101
     return cursor.fetchone()
-"""
+""",
+            fixed="""\
+import sqlite3
+
+
+def find_user(conn: sqlite3.Connection, user_id: str):
+    cursor = conn.cursor()
+    cursor.execute("SELECT * FROM users WHERE id = ?", (user_id,))  # expect: BE101
+    return cursor.fetchone()
+""",
         ),
         Example(
             """\
+import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/search")
+def search():
+    term = request.args.get("q", "")
+    db = sqlite3.connect("blog.db")
+    sql = "SELECT id, title FROM posts WHERE title LIKE '%" + term + "%'"
+    return db.execute(sql).fetchall()  # expect: BE101
+""",
+            fixed="""\
+import sqlite3
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/search")
+def search():
+    term = request.args.get("q", "")
+    db = sqlite3.connect("blog.db")
+    sql = "SELECT id, title FROM posts WHERE title LIKE ?"
+    return db.execute(sql, (f"%{term}%",)).fetchall()  # expect: BE101
+""",
+        ),
+        Example(
+            """\
+import psycopg2
+
+
 def orders_with_status(cursor, status):
-    cursor.execute("SELECT * FROM orders WHERE status = '%s'" % status)  # expect: BE101
+    cursor.execute("SELECT * FROM orders WHERE status = '%s' AND total > 0" % status)  # expect: BE101
     return cursor.fetchall()
+""",
+            fixed="""\
+import psycopg2
+
+
+def orders_with_status(cursor, status):
+    cursor.execute("SELECT * FROM orders WHERE status = %s AND total > 0", (status,))  # expect: BE101
+    return cursor.fetchall()
+""",
+        ),
+        Example(
+            """\
+from django.db import connection
+
+
+def product_search(request):
+    name = request.GET["name"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM shop_product WHERE name = '{}'".format(name))  # expect: BE101
+        return cursor.fetchall()
+""",
+            fixed="""\
+from django.db import connection
+
+
+def product_search(request):
+    name = request.GET["name"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM shop_product WHERE name = %s", (name,))  # expect: BE101
+        return cursor.fetchall()
+""",
+        ),
+        Example(
+            """\
+def search(cursor, filters: dict):
+    sql = "SELECT * FROM products WHERE 1 = 1"
+    for column, value in filters.items():
+        sql += f" AND {column} = '{value}'"
+    cursor.execute(sql)  # expect: BE101
 """
         ),
         Example(
             """\
-def search(cursor, name):
-    cursor.execute("SELECT id FROM users WHERE name = '{}'".format(name))  # expect: BE101
+def find(cursor, name, email):
+    conditions = []
+    if name:
+        conditions.append(f"name = '{name}'")
+    if email:
+        conditions.append("email = '" + email + "'")
+    where = " AND ".join(conditions)
+    cursor.execute("SELECT * FROM users WHERE " + where)  # expect: BE101
 """
         ),
         Example(
@@ -127,12 +200,19 @@ def delete_user(conn, user_id):
         ),
         Example(
             """\
-import sqlalchemy as sa
+from sqlalchemy import text
 
 
-def count_rows(session, table):
-    return session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()  # expect: BE101
-"""
+def by_email(session, email):
+    return session.execute(text(f"SELECT * FROM users WHERE email = '{email}'")).all()  # expect: BE101
+""",
+            fixed="""\
+from sqlalchemy import text
+
+
+def by_email(session, email):
+    return session.execute(text("SELECT * FROM users WHERE email = :email").bindparams(email=email)).all()  # expect: BE101
+""",
         ),
         Example(
             """\
@@ -151,7 +231,14 @@ from myapp.models import Person
 
 def by_last_name(name):
     return Person.objects.raw(f"SELECT * FROM myapp_person WHERE last_name = '{name}'")  # expect: BE101
-"""
+""",
+            fixed="""\
+from myapp.models import Person
+
+
+def by_last_name(name):
+    return Person.objects.raw("SELECT * FROM myapp_person WHERE last_name = %s", [name])  # expect: BE101
+""",
         ),
         Example(
             """\
@@ -160,24 +247,25 @@ from django.db.models.expressions import RawSQL
 from myapp.models import Book
 
 
-def ranked(order_column):
-    rank = RawSQL("SELECT count(*) FROM myapp_book ORDER BY " + order_column, [])  # expect: BE101
-    return Book.objects.annotate(rank=rank)
-"""
+def well_rated(min_stars):
+    rated = RawSQL("SELECT count(*) FROM myapp_review WHERE stars >= " + min_stars, [])  # expect: BE101
+    return Book.objects.annotate(rated=rated)
+""",
+            fixed="""\
+from django.db.models.expressions import RawSQL
+
+from myapp.models import Book
+
+
+def well_rated(min_stars):
+    rated = RawSQL("SELECT count(*) FROM myapp_review WHERE stars >= %s", [min_stars])  # expect: BE101
+    return Book.objects.annotate(rated=rated)
+""",
         ),
         Example(
             """\
 def cheaper_than(queryset, max_price):
     return queryset.extra(where=[f"price < {max_price}"])  # expect: BE101
-"""
-        ),
-        Example(
-            """\
-import sqlite3
-
-
-def reset(conn: sqlite3.Connection, table: str):
-    conn.executescript("DROP TABLE IF EXISTS %s; VACUUM;" % table)  # expect: BE101
 """
         ),
         Example(
@@ -188,7 +276,41 @@ import asyncpg
 async def emails(pool: asyncpg.Pool, domain: str):
     async with pool.acquire() as conn:
         return await conn.fetch(f"SELECT email FROM users WHERE email LIKE '%{domain}'")  # expect: BE101
-"""
+""",
+            fixed="""\
+import asyncpg
+
+
+async def emails(pool: asyncpg.Pool, domain: str):
+    async with pool.acquire() as conn:
+        return await conn.fetch("SELECT email FROM users WHERE email LIKE $1", f"%{domain}")  # expect: BE101
+""",
+        ),
+        Example(
+            """\
+from fastapi import Depends, FastAPI
+
+from .db import get_database
+
+app = FastAPI()
+
+
+@app.get("/users/{user_id}")
+async def read_user(user_id: str, database=Depends(get_database)):
+    return await database.fetch_one(f"SELECT * FROM users WHERE id = {user_id}")  # expect: BE101
+""",
+            fixed="""\
+from fastapi import Depends, FastAPI
+
+from .db import get_database
+
+app = FastAPI()
+
+
+@app.get("/users/{user_id}")
+async def read_user(user_id: str, database=Depends(get_database)):
+    return await database.fetch_one("SELECT * FROM users WHERE id = :user_id", values={"user_id": user_id})  # expect: BE101
+""",
         ),
         Example(
             """\
@@ -201,25 +323,9 @@ def load(engine, since):
         ),
         Example(
             """\
-def update_profile(cursor, user_id, data: dict):
-    cursor.execute(
-        f"UPDATE users SET {', '.join(f'{key} = %s' for key in data)} WHERE id = %s",  # expect: BE101
-        [*data.values(), user_id],
-    )
-"""
-        ),
-        Example(
-            """\
-class Repository:
-    table = "users"
-
-    def __init__(self, conn, table=None):
-        self.conn = conn
-        if table:
-            self.table = table
-
-    def count(self):
-        return self.conn.execute(f"SELECT count(*) FROM {self.table}").fetchone()  # expect: BE101
+def archive(cursor, where_clause):
+    # A whole condition pasted in: nothing here can tell what it contains.
+    cursor.execute("DELETE FROM events WHERE " + where_clause)  # expect: BE101
 """
         ),
         Example(
@@ -231,21 +337,28 @@ def by_name(cursor, name):
     cursor.execute(QUERY % name)  # expect: BE101
 """
         ),
-    )
-    good = (
         Example(
             """\
-from django.db import connection
+from .queries import USER_BY_NAME
 
 
-def drop(table_name):
-    # Identifiers quoted by the driver's or framework's quoting function.
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE %s" % connection.ops.quote_name(table_name))
-        cursor.execute(f"TRUNCATE {qn(table_name)}")
+def by_name(cursor, name):
+    cursor.execute(USER_BY_NAME.format(name))  # expect: BE101
 """
         ),
+        Example(
+            """\
+import peewee
+
+db = peewee.SqliteDatabase("app.db")
+
+
+def posts_by(author):
+    return db.execute_sql("SELECT * FROM post WHERE author = '%s'" % author)  # expect: BE101
+"""
+        ),
+    )
+    good = (
         Example(
             """\
 def find_user(cursor, user_id):
@@ -278,6 +391,64 @@ def active(cursor):
         ),
         Example(
             """\
+BASE = "SELECT id, name FROM users"
+
+
+def listing(cursor, active_only, limit):
+    # Built over several statements, but only from constants and a number.
+    sql = BASE
+    if active_only:
+        sql += " WHERE active"
+    sql += " ORDER BY name LIMIT %d" % int(limit)
+    cursor.execute(sql)
+"""
+        ),
+        Example(
+            """\
+def search(cursor, name=None, email=None):
+    # Optional conditions: constant clauses, values passed as parameters.
+    clauses, params = [], []
+    if name:
+        clauses.append("name = %s")
+        params.append(name)
+    if email:
+        clauses.append("email = %s")
+        params.append(email)
+    sql = "SELECT * FROM users"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    cursor.execute(sql, params)
+"""
+        ),
+        Example(
+            """\
+from .queries import ACTIVE_USERS, USERS_TABLE
+
+COLUMNS = ["id", "name", "email"]
+
+
+def users(cursor, status):
+    cursor.execute(ACTIVE_USERS)
+    cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM {USERS_TABLE} WHERE status = %s", (status,))
+"""
+        ),
+        Example(
+            """\
+from django.conf import settings
+from django.db import connection
+
+
+def drop(table_name):
+    # Identifiers quoted by the framework, configuration values.
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE %s" % connection.ops.quote_name(table_name))
+        cursor.execute(f"TRUNCATE {qn(table_name)}")
+        cursor.execute(f"SET statement_timeout = {settings.DB_TIMEOUT_MS}")
+"""
+        ),
+        Example(
+            """\
 TABLE = "users"
 SORT_COLUMNS = {"name": "name", "newest": "created_at DESC"}
 
@@ -289,9 +460,6 @@ def listing(cursor, sort, descending):
         ),
         Example(
             """\
-from django.conf import settings
-
-
 class UserRepository:
     TABLE = "users"
 
@@ -300,17 +468,15 @@ class UserRepository:
 
     def count(self):
         return self.conn.execute(f"SELECT count(*) FROM {self.TABLE}").fetchone()
-
-    def set_timeout(self):
-        self.conn.execute(f"SET statement_timeout = {settings.DB_TIMEOUT_MS}")
 """
         ),
         Example(
             """\
-def page(cursor, limit, ids):
-    cursor.execute(f"SELECT * FROM users LIMIT {int(limit)}")
+def page(cursor, limit, offset, ids):
+    cursor.execute(f"SELECT * FROM users LIMIT {int(limit)} OFFSET {int(offset) * 50}")
     cursor.execute("SELECT * FROM users LIMIT %d" % limit)
     cursor.execute(f"SELECT * FROM users WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
+    cursor.execute(f"SELECT * FROM users WHERE id IN ({','.join('?' * len(ids))})", ids)
 """
         ),
         Example(
@@ -327,11 +493,36 @@ def update_profile(cursor, user_id, data):
         ),
         Example(
             """\
-from sqlalchemy import text
+def rows(cursor, table):
+    # A table name spliced into SQL is BE102's finding, not this rule's.
+    cursor.execute(f"SELECT * FROM {table}")
+"""
+        ),
+        Example(
+            """\
+from sqlalchemy import bindparam, select, text
+
+from .models import users
 
 
-def find(session, user_id):
-    return session.execute(text("SELECT * FROM users WHERE id = :id").bindparams(id=user_id))
+def find(session, user_id, name):
+    session.execute(text("SELECT * FROM users WHERE id = :id").bindparams(id=user_id))
+    session.execute(text("SELECT * FROM users WHERE name = :name"), {"name": name})
+    session.execute(select(users).where(users.c.name == bindparam("name")), {"name": name})
+    return session.execute(select(users).where(users.c.id == user_id)).all()
+"""
+        ),
+        Example(
+            """\
+from django.db.models.expressions import RawSQL
+
+from myapp.models import Book, Person
+
+
+def lookups(name, max_price):
+    Person.objects.raw("SELECT * FROM myapp_person WHERE last_name = %s", [name])
+    Book.objects.extra(where=["price < %s"], params=[max_price])
+    return Book.objects.annotate(cheap=RawSQL("price < %s", (max_price,)))
 """
         ),
         Example(
@@ -361,11 +552,13 @@ def download(response, executor, task, client, user_id):
 from psycopg2 import sql
 
 
-def rows(cursor, table, columns):
-    query = sql.SQL("SELECT {} FROM {}")
+def rows(cursor, table, columns, user_id):
+    query = sql.SQL("SELECT {} FROM {} WHERE id = {}")
     cursor.execute(
         query.format(
-            sql.SQL(", ").join(sql.Identifier(c) for c in columns), sql.Identifier(table)
+            sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            sql.Identifier(table),
+            sql.Literal(user_id),
         )
     )
 """
@@ -380,468 +573,76 @@ def count(conn, table):
     return conn.execute(query).fetchone()
 """
         ),
+        Example(
+            """\
+def run(cursor, sql, params):
+    # The text arrives whole from the caller: nothing here splices values into it.
+    cursor.execute(sql, params)
+"""
+        ),
     )
-
-    def __init__(self, ctx: FileContext, options: object) -> None:
-        super().__init__(ctx, options)
-        self._constants: dict[str, cst.BaseExpression] | None = None
-        self._class_cache: dict[int, frozenset[str]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
-        found = sql_call(node, self.ctx)
-        if found is None:
+        report = analyze_call(node, self.ctx)
+        if report is None:
             return
-        for argument in found.arguments:
-            problem = self._problem(found, argument)
-            if problem is None:
-                continue
-            how, values, identifier = problem
+        for argument in report.arguments:
+            self._report(report.found, argument)
+
+    def _report(self, found: SqlCall, argument: ArgumentReport) -> None:
+        if argument.whole is not None:
+            shown = code_of(self.ctx, argument.whole.witness or argument.argument)
             self.report(
-                argument,
-                f"SQL built with {how} from {self._describe(values)} reaches `{found.api}`",
-                help=_help(found, values, identifier),
+                argument.argument,
+                f"SQL injection: the SQL text comes from the HTTP request (`{shown}`) and "
+                f"reaches `{found.api}`",
+                help="never run SQL text a client sends; choose among queries written in code",
+                severity=Severity.ERROR,
             )
-
-    # -- what is wrong with one SQL argument ---------------------------------------------------
-
-    def _problem(
-        self, found: SqlCall, argument: cst.BaseExpression
-    ) -> tuple[str, list[cst.BaseExpression | None], bool] | None:
-        """(how the text was built, the unsafe values, whether the first stands for a name)."""
-        source = self.ctx.sql_source(argument)
-        if source is not None:
-            if not found.strong and not looks_like_sql(source.text):
-                return None
-            unsafe = [h for h in source.holes if not self._safe_hole(h)]
-            if not unsafe:
-                return None
-            how = _how(unsafe[0], argument, _parents(argument))
-            identifier = _is_identifier_hole(self.ctx.sql_statements(source), unsafe[0])
-            return how, _unique(h.expr for h in unsafe), identifier
-        return self._formatted_template(found, argument)
-
-    def _formatted_template(
-        self, found: SqlCall, argument: cst.BaseExpression
-    ) -> tuple[str, list[cst.BaseExpression | None], bool] | None:
-        """``sql % values`` or ``sql.format(...)`` where ``sql`` is a name: text unknown here."""
-        template: cst.BaseExpression
-        values: list[cst.BaseExpression]
-        if isinstance(argument, cst.BinaryOperation) and isinstance(argument.operator, cst.Modulo):
-            template = argument.left
-            right = argument.right
-            values = (
-                [e.value for e in right.elements]
-                if isinstance(right, cst.Tuple)
-                else [e.value for e in right.elements if isinstance(e, cst.DictElement)]
-                if isinstance(right, cst.Dict)
-                else [right]
-            )
-            how = "`%` formatting"
-        elif (
-            isinstance(argument, cst.Call)
-            and isinstance(argument.func, cst.Attribute)
-            and argument.func.attr.value in ("format", "format_map")
-        ):
-            template = argument.func.value
-            values = [a.value for a in argument.args]
-            how = f"`str.{argument.func.attr.value}`"
+            return
+        values: list[tuple[cst.BaseExpression | None, Trace]]
+        if argument.template_values:
+            values = list(argument.template_values)
+            how = argument.how
         else:
-            return None
-        # A call as template is some other object's method (``sql.SQL(...).format``), and a
-        # number template means arithmetic.
-        if not isinstance(template, cst.Name | cst.Attribute):
-            return None
-        if not found.strong and not self._names_sql(template):
-            return None
-        unsafe = [v for v in values if not self._safe_value(v, 0)]
-        if not unsafe:
-            return None
-        return how, _unique(unsafe), False
-
-    def _names_sql(self, template: cst.Name | cst.Attribute) -> bool:
-        """``query``/``SQL_BY_ID``, or a module constant whose text reads as SQL."""
-        if _SQLISH_NAME.search(self.ctx.dotted_name(template) or ""):
-            return True
-        if isinstance(template, cst.Name):
-            constant = self._module_constants().get(template.value)
-            if constant is not None:
-                source = self.ctx.sql_source(constant)
-                return source is not None and looks_like_sql(source.text)
-        return False
-
-    # -- what counts as safe ---------------------------------------------------------------------
-
-    def _safe_hole(self, hole: Hole, bound: frozenset[str] = frozenset()) -> bool:
-        if hole.kind is not HoleKind.DYNAMIC:
-            return True
-        if is_numeric_conversion(hole.conversion):
-            return True  # ``%d``/``{:d}`` raise unless the value is a number
-        return hole.expr is not None and self._safe_value(hole.expr, 0, bound)
-
-    def _safe_value(
-        self, expr: cst.BaseExpression, depth: int, bound: frozenset[str] = frozenset()
-    ) -> bool:
-        """True when ``expr`` can only be a constant, a choice of constants, or a number.
-
-        ``bound`` holds comprehension variables that range over constants.
-        """
-        if depth > _MAX_DEPTH:
-            return False
-        if isinstance(expr, cst.Integer | cst.Float | cst.Imaginary | cst.SimpleString):
-            return True
-        if isinstance(expr, cst.ConcatenatedString | cst.FormattedString):
-            source = self.ctx.sql_source(expr)
-            return source is not None and all(self._safe_hole(h, bound) for h in source.holes)
-        if isinstance(expr, cst.Name):
-            return (
-                expr.value in ("True", "False", "None")
-                or expr.value in bound
-                or self._is_constant(expr.value)
-            )
-        if isinstance(expr, cst.UnaryOperation):
-            return isinstance(expr.operator, cst.Minus | cst.Plus) and self._numeric(
-                expr.expression, depth + 1
-            )
-        if isinstance(expr, cst.IfExp):
-            return self._safe_value(expr.body, depth + 1, bound) and self._safe_value(
-                expr.orelse, depth + 1, bound
-            )
-        if isinstance(expr, cst.Subscript):
-            # ``SORT_COLUMNS[key]``: a lookup in a constant table of literals is an allow-list.
-            return isinstance(expr.value, cst.Name) and self._is_constant(expr.value.value)
-        if isinstance(expr, cst.Attribute):
-            return self._safe_attribute(expr)
-        if isinstance(expr, cst.Call):
-            return self._safe_call(expr, depth, bound)
-        return self._numeric(expr, depth)
-
-    def _safe_attribute(self, expr: cst.Attribute) -> bool:
-        name = expr.attr.value
-        dotted = self.ctx.dotted_name(expr) or ""
-        # Django model metadata is written in code, not taken from requests.
-        if name in ("db_table", "column") and "_meta" in dotted.split("."):
-            return True
-        if name == "__tablename__":
-            return True
-        # Settings are the deployment's configuration, not user input.
-        if _CONSTANT_NAME.match(name) and "django.conf.settings" in self.ctx.qualified_names(
-            expr.value
-        ):
-            return True
-        # ``self.TABLE`` where the enclosing class binds ``TABLE`` to a literal.
-        if isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls"):
-            return name in self._class_constants()
-        return False
-
-    def _class_constants(self) -> frozenset[str]:
-        classdef = self.ctx.enclosing(cst.ClassDef)
-        if not isinstance(classdef, cst.ClassDef):
-            return frozenset()
-        key = id(classdef)
-        if key not in self._class_cache:
-            self._class_cache[key] = _class_constants(classdef)
-        return self._class_cache[key]
-
-    def _safe_call(self, call: cst.Call, depth: int, bound: frozenset[str]) -> bool:
-        name = self.ctx.qualified_name(call.func)
-        if name in _NUMERIC_BUILTINS:
-            return True
-        if name == "builtins.str":
-            return len(call.args) == 1 and self._safe_value(call.args[0].value, depth + 1, bound)
-        if name in _PSYCOPG_QUOTED:
-            return True  # psycopg quotes these itself
-        func_name = call.func.attr.value if isinstance(call.func, cst.Attribute) else None
-        if isinstance(call.func, cst.Name):
-            func_name = call.func.value
-        if (func_name is not None and _QUOTING_NAME.search(func_name)) or (
-            isinstance(call.func, cst.Name) and self._quoting_alias(call.func.value)
-        ):
-            return True
-        if name in _PSYCOPG_SQL:
-            return len(call.args) == 1 and self._safe_value(call.args[0].value, depth + 1, bound)
-        func = call.func
-        if (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "join"
-            and len(call.args) == 1
-            and (
-                isinstance(func.value, cst.SimpleString)
-                or (
-                    isinstance(func.value, cst.Call)
-                    and self._safe_call(func.value, depth + 1, bound)
-                )
-            )
-        ):
-            # ``", ".join(["%s"] * len(ids))``: a list of placeholders, or of other constants.
-            return self._safe_items(call.args[0].value, depth + 1, bound)
-        return False
-
-    def _quoting_alias(self, name: str) -> bool:
-        """``qn = connection.ops.quote_name`` earlier in the same function."""
-        function = self.ctx.enclosing(cst.FunctionDef)
-        if not isinstance(function, cst.FunctionDef):
-            return False
-        for statement in function.body.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
-            for small in statement.body:
-                if (
-                    isinstance(small, cst.Assign)
-                    and isinstance(small.value, cst.Attribute)
-                    and small.value.attr.value in _QUOTING_FUNCTIONS
-                    and any(
-                        isinstance(t.target, cst.Name) and t.target.value == name
-                        for t in small.targets
-                    )
-                ):
-                    return True
-        return False
-
-    def _safe_items(self, expr: cst.BaseExpression, depth: int, bound: frozenset[str]) -> bool:
-        """True when every item of the iterable ``expr`` is safe."""
-        if depth > _MAX_DEPTH:
-            return False
-        if isinstance(expr, cst.List | cst.Tuple | cst.Set):
-            return all(
-                not isinstance(e, cst.StarredElement) and self._safe_value(e.value, depth, bound)
-                for e in expr.elements
-            )
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
-            return self._safe_items(expr.left, depth + 1, bound) or self._safe_items(
-                expr.right, depth + 1, bound
-            )
-        if isinstance(expr, cst.GeneratorExp | cst.ListComp | cst.SetComp):
-            inner = bound | self._constant_loop_names(expr.for_in, depth + 1, bound)
-            return self._safe_value(expr.elt, depth + 1, inner)
-        if isinstance(expr, cst.Name):
-            return expr.value in bound or self._is_constant(expr.value)
-        if isinstance(expr, cst.Call):
-            func = expr.func
-            if self.ctx.qualified_name(func) == "builtins.range":
-                return True
-            # ``FIELDS.items()`` of a constant table.
-            return (
-                isinstance(func, cst.Attribute)
-                and func.attr.value in ("items", "keys", "values")
-                and self._safe_items(func.value, depth + 1, bound)
-            )
-        return isinstance(expr, cst.SimpleString)  # ``"?" * n`` joins single characters
-
-    def _constant_loop_names(
-        self, comp: cst.CompFor, depth: int, bound: frozenset[str]
-    ) -> frozenset[str]:
-        """Names bound by ``for x in CONSTANTS`` clauses (they can only take constant values)."""
-        names: set[str] = set()
-        current: cst.CompFor | None = comp
-        while current is not None:
-            if self._safe_items(current.iter, depth, bound | names):
-                names.update(n.value for n in _target_names(current.target))
-            current = current.inner_for_in
-        return frozenset(names)
-
-    def _numeric(self, expr: cst.BaseExpression, depth: int) -> bool:
-        """A number by construction: a literal, a numeric builtin, arithmetic on those."""
-        if depth > _MAX_DEPTH:
-            return False
-        if isinstance(expr, cst.Integer | cst.Float | cst.Imaginary):
-            return True
-        if isinstance(expr, cst.Call):
-            return self.ctx.qualified_name(expr.func) in _NUMERIC_BUILTINS
-        if isinstance(expr, cst.UnaryOperation):
-            return isinstance(expr.operator, cst.Minus | cst.Plus) and self._numeric(
-                expr.expression, depth + 1
-            )
-        if isinstance(expr, cst.BinaryOperation):
-            left = self._numeric(expr.left, depth + 1)
-            right = self._numeric(expr.right, depth + 1)
-            if isinstance(expr.operator, _ARITHMETIC):
-                # ``x - 1`` is a number or an error; ``x * 2`` may repeat a string.
-                return left or right
-            if isinstance(expr.operator, cst.Multiply):
-                return left and right
-        return False
-
-    def _is_constant(self, name: str) -> bool:
-        return name in self._module_constants()
-
-    def _module_constants(self) -> dict[str, cst.BaseExpression]:
-        """``UPPER_CASE`` names bound at module level, only ever to literals."""
-        if self._constants is None:
-            self._constants = _collect_constants(self.ctx.module)
-        return self._constants
-
-    def _describe(self, values: list[cst.BaseExpression | None]) -> str:
-        shown = [f"`{self._code(v)}`" for v in values[:2] if v is not None]
-        if not shown:
-            return "a runtime value"
-        rest = len(values) - len(shown)
-        if rest > 0:
-            return f"{', '.join(shown)} and {rest} more value{'s' if rest > 1 else ''}"
-        return " and ".join(shown)
-
-    def _code(self, expr: cst.BaseExpression) -> str:
-        module = self.ctx.module
-        text = module.code_for_node(expr) if module is not None else ""
-        text = " ".join(text.split())
-        return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
-    if isinstance(target, cst.Name):
-        return [target]
-    if isinstance(target, cst.Tuple | cst.List):
-        return [n for e in target.elements for n in _target_names(e.value)]
-    return []
-
-
-def _class_constants(classdef: cst.ClassDef) -> frozenset[str]:
-    """Class attributes bound only to literals in the class body and never set on ``self``."""
-    bound: dict[str, list[cst.BaseExpression]] = {}
-    body = classdef.body.body if isinstance(classdef.body, cst.IndentedBlock) else ()
-    for statement in body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Assign):
-                for target in small.targets:
-                    if isinstance(target.target, cst.Name):
-                        bound.setdefault(target.target.value, []).append(small.value)
-            elif (
-                isinstance(small, cst.AnnAssign)
-                and small.value is not None
-                and isinstance(small.target, cst.Name)
-            ):
-                bound.setdefault(small.target.value, []).append(small.value)
-    reassigned = _self_assignments(classdef)
-    return frozenset(
-        name
-        for name, values in bound.items()
-        if name not in reassigned and all(_is_literal(v) for v in values)
-    )
-
-
-class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._record(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._record(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._record(node.target)
-
-    def _record(self, target: cst.BaseExpression) -> None:
-        if (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-            and target.value.value in ("self", "cls")
-        ):
-            self.names.add(target.attr.value)
-
-
-def _self_assignments(classdef: cst.ClassDef) -> set[str]:
-    visitor = _SelfAssignments()
-    classdef.visit(visitor)
-    return visitor.names
-
-
-def _collect_constants(module: cst.Module | None) -> dict[str, cst.BaseExpression]:
-    if module is None:
-        return {}
-    bound: dict[str, list[cst.BaseExpression]] = {}
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Assign):
-                for target in small.targets:
-                    if isinstance(target.target, cst.Name):
-                        bound.setdefault(target.target.value, []).append(small.value)
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                if isinstance(small.target, cst.Name):
-                    bound.setdefault(small.target.value, []).append(small.value)
-            elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
-                bound.setdefault(small.target.value, []).append(small.target)  # never literal
-    return {
-        name: values[-1]
-        for name, values in bound.items()
-        if _CONSTANT_NAME.match(name) and all(_is_literal(v) for v in values)
-    }
-
-
-def _is_literal(expr: cst.BaseExpression) -> bool:
-    """A literal string or number, or a tuple/list/set/dict of them (a constant table)."""
-    if isinstance(expr, cst.SimpleString | cst.Integer | cst.Float):
-        return True
-    if isinstance(expr, cst.ConcatenatedString):
-        # Long implicit concatenations nest deeply: walk them instead of recursing.
-        part: cst.BaseExpression = expr
-        while isinstance(part, cst.ConcatenatedString):
-            if not _is_literal(part.left):
-                return False
-            part = part.right
-        return _is_literal(part)
-    if isinstance(expr, cst.Tuple | cst.List | cst.Set):
-        return all(
-            not isinstance(e, cst.StarredElement) and _is_literal(e.value) for e in expr.elements
+            splices = argument.of(Position.VALUE, Position.FRAGMENT)
+            if not splices:
+                return  # only identifiers: BE102's finding
+            values = [(s.hole.expr, s.trace) for s in splices]
+            how = describe_how(splices[0].hole, argument.argument, self.ctx.dataflow)
+        message, severity = self._message(found, how, values)
+        fixed = parameterize(self.ctx, found, argument)
+        self.report(
+            argument.argument,
+            message,
+            help=_help(found, values[0][0]),
+            severity=severity,
+            replacement=fixed.replacement if fixed is not None else None,
+            fix_node=fixed.target if fixed is not None else None,
+            fix_safety=FixSafety.UNSAFE,
+            fix_description=fixed.description if fixed is not None else "",
         )
-    if isinstance(expr, cst.Dict):
-        return all(
-            isinstance(e, cst.DictElement) and _is_literal(e.key) and _is_literal(e.value)
-            for e in expr.elements
-        )
-    return False
 
-
-def _unique(values: Iterable[cst.BaseExpression | None]) -> list[cst.BaseExpression | None]:
-    seen: set[int] = set()
-    out: list[cst.BaseExpression | None] = []
-    for value in values:
-        key = id(value)
-        if key not in seen:
-            seen.add(key)
-            out.append(value)
-    return out
-
-
-def _parents(root: cst.CSTNode) -> dict[int, cst.CSTNode]:
-    parents: dict[int, cst.CSTNode] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for child in node.children:
-            parents[id(child)] = node
-            stack.append(child)
-    return parents
-
-
-def _how(hole: Hole, argument: cst.BaseExpression, parents: dict[int, cst.CSTNode]) -> str:
-    """How the hole's value got into the text, from the construct that holds it."""
-    node: cst.CSTNode | None = hole.expr
-    while node is not None and node is not argument:
-        parent = parents.get(id(node))
-        if isinstance(parent, cst.FormattedStringExpression):
-            return "an f-string"
-        if isinstance(parent, cst.BinaryOperation):
-            if isinstance(parent.operator, cst.Modulo):
-                return "`%` formatting"
-            if isinstance(parent.operator, cst.Add):
-                return "string concatenation"
-        if (
-            isinstance(parent, cst.Call)
-            and isinstance(parent.func, cst.Attribute)
-            and parent.func.attr.value in ("format", "format_map")
-        ):
-            return f"`str.{parent.func.attr.value}`"
-        node = parent
-    return "string formatting"
+    def _message(
+        self,
+        found: SqlCall,
+        how: str,
+        values: list[tuple[cst.BaseExpression | None, Trace]],
+    ) -> tuple[str, Severity]:
+        trace = worst(t for _, t in values)
+        expr = next((e for e, t in values if t is trace), values[0][0])
+        reaches = f"with {how} that reaches `{found.api}`{more(len(values) - 1, 'value')}"
+        named = subject(self.ctx, trace, expr)
+        if trace.origin is Origin.REQUEST:
+            return f"SQL injection: {named} is built into SQL {reaches}", Severity.ERROR
+        if trace.origin is Origin.PARAMETER:
+            return f"Likely SQL injection: {named} is built into SQL {reaches}", Severity.WARNING
+        return f"SQL built from {named} {reaches}", Severity.WARNING
 
 
 _EXAMPLES = {
     "sqlalchemy-text": 'bind values instead, e.g. text("... WHERE id = :id").bindparams(id={name})',
+    "sqlalchemy-fragment": "compare with bindparam() or a column object instead of SQL text",
     "django-raw": 'pass values as parameters, e.g. Model.objects.raw("... WHERE id = %s", [{name}])',
     "django-rawsql": 'pass values as parameters, e.g. RawSQL("... WHERE id = %s", [{name}])',
     "django-extra": 'pass values through params, e.g. .extra(where=["id = %s"], params=[{name}])',
@@ -849,33 +650,13 @@ _EXAMPLES = {
     "databases": 'pass values as query arguments, e.g. db.fetch_all("... WHERE id = :id", {{"id": {name}}})',
     "pandas": 'pass values as parameters, e.g. pd.read_sql("... WHERE id = %(id)s", con, params={{"id": {name}}})',
     "psycopg-sql": 'compose instead, e.g. sql.SQL("... WHERE id = {{}}").format(sql.Literal({name}))',
+    "peewee": 'pass values as parameters, e.g. db.execute_sql("... WHERE id = ?", ({name},))',
 }
 _DEFAULT_EXAMPLE = (
     'pass values as query parameters, e.g. cursor.execute("... WHERE id = %s", ({name},))'
 )
-_IDENTIFIER_HELP = (
-    "table and column names cannot be query parameters: map `{name}` to a name you expect "
-    "through an allow-list, e.g. a dict of known columns"
-)
 
 
-def _help(found: SqlCall, values: list[cst.BaseExpression | None], identifier: bool) -> str:
-    first = values[0] if values else None
+def _help(found: SqlCall, first: cst.BaseExpression | None) -> str:
     name = first.value if isinstance(first, cst.Name) else "value"
-    if identifier:
-        return _IDENTIFIER_HELP.format(name=name)
     return _EXAMPLES.get(found.kind, _DEFAULT_EXAMPLE).format(name=name)
-
-
-def _is_identifier_hole(statements: Sequence[SqlStatement], hole: Hole) -> bool:
-    """True when the hole stands for a table or a sort/group column rather than a value."""
-    for stmt in statements:
-        if stmt.tree is None or not stmt.start <= hole.start < stmt.end:
-            continue
-        name = stmt.source.text[hole.start : hole.end]
-        for identifier in stmt.tree.find_all(exp.Identifier):
-            if name not in identifier.name:
-                continue
-            if identifier.find_ancestor(exp.Table, exp.Ordered, exp.Group) is not None:
-                return True
-    return False

@@ -16,10 +16,13 @@ from be_lint import __version__
 from be_lint.config import ConfigError, load_config
 from be_lint.discover import PathError, discover, display_path
 from be_lint.engine import Checker, SelectionError, Settings, package_of, select_rules
+from be_lint.fixing import FixRun, fix_files, fix_text
+from be_lint.index import index_paths
 from be_lint.loader import RuleFileError, all_rules
 from be_lint.reporters import REPORTERS, Report
-from be_lint.rule import Finding, OptionsError, Rule, Severity
+from be_lint.rule import Finding, FixSafety, OptionsError, Rule, Severity
 from be_lint.runner import Job, default_jobs, run
+from be_lint.source import SourceText, decode_source
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _LEVELS = ("error", "warning", "info")
@@ -87,6 +90,9 @@ def _load_rules(rule_paths: Sequence[Path]) -> list[type[Rule]]:
 @click.option("--sql-dialect", help="sqlglot dialect of embedded SQL [postgres].")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to paths named explicitly.")
 @click.option("--no-respect-gitignore", is_flag=True, help="Lint files that .gitignore ignores.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: unsafe fixes too.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
 def check(
     paths: tuple[Path, ...],
     select: tuple[str, ...],
@@ -105,6 +111,9 @@ def check(
     sql_dialect: str | None,
     force_exclude: bool,
     no_respect_gitignore: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
 ) -> None:
     """Lint PATHS (default: the current directory)."""
     started = time.perf_counter()
@@ -112,6 +121,8 @@ def check(
     from_stdin = stdin_filename is not None or paths == (Path("-"),)
     if from_stdin and len(paths) > 1:
         _fail("'-' (stdin) cannot be combined with other paths")
+    if unsafe_fixes and not (fix or diff):
+        _fail("--unsafe-fixes only applies together with --fix or --diff")
     overrides: dict[str, object] = {
         "select": _split(select),
         "extend_select": _split(extend_select),
@@ -164,6 +175,8 @@ def check(
         display = stdin_filename or "-"
         data = sys.stdin.buffer.read()
         package = package_of(cwd / display) if stdin_filename else None
+        if fix or diff:
+            _fix_stdin(checker, data, display, package, unsafe=unsafe_fixes, diff=diff)
         findings = checker.check_bytes(data, display, package)
         files_checked = 1
     else:
@@ -176,6 +189,7 @@ def check(
             findings += checker.engine_finding("BE006", display_path(problem_path, cwd), message)
         work = [Job(path, display_path(path, cwd)) for path in found.files]
         workers = jobs or default_jobs()
+        checker.use_project(index_paths(found.files, cwd, jobs=workers, limit=config.max_file_size))
         if verbose:
             click.echo(
                 f"be-lint: {len(work)} files, {len(selected)} rules, {workers} jobs", err=True
@@ -183,6 +197,19 @@ def check(
         findings += run(checker, work, workers=workers, rule_paths=config.rule_paths)
         findings.sort(key=lambda f: f.sort_key)
         files_checked = len(work)
+        if fix or diff:
+            packages: dict[Path, str | None] = {}
+            fixed = fix_files(
+                checker,
+                [(job.path, job.display, package_of(job.path, packages)) for job in work],
+                findings,
+                unsafe=unsafe_fixes,
+                write=not diff,
+            )
+            if diff:
+                _print_diff(fixed, findings, unsafe_fixes)
+            findings = fixed.findings
+            _report_fixes(fixed, findings, unsafe_fixes)
 
     report = Report(
         findings=tuple(findings),
@@ -200,6 +227,76 @@ def check(
     threshold = Severity(config.fail_on).rank
     failed = any(f.severity.rank >= threshold for f in findings)
     sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
+
+
+def _fix_stdin(
+    checker: Checker, data: bytes, display: str, package: str | None, *, unsafe: bool, diff: bool
+) -> NoReturn:
+    """Fixing stdin prints the fixed source (or the diff) on stdout, as formatters do."""
+    source = decode_source(data, Path(display).suffix)
+    if not isinstance(source, SourceText):
+        _fail(f"{display}: {source.message}")
+    result = fix_text(checker, source.text, display, package, unsafe=unsafe)
+    sys.stdout.write(result.diff() if diff else result.fixed)
+    for finding in result.rejected:
+        click.echo(_rejected(finding), err=True)
+    if diff:
+        sys.exit(EXIT_FINDINGS if result.changed else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if result.findings else EXIT_OK)
+
+
+def _print_diff(fixed: FixRun, findings: Sequence[Finding], unsafe: bool) -> NoReturn:
+    """``--diff``: the fixes as a unified diff; exit 1 when there is something to change."""
+    for result in fixed.changed:
+        sys.stdout.write(result.diff())
+    for result in fixed.files:
+        for finding in result.rejected:
+            click.echo(_rejected(finding), err=True)
+    count = fixed.applied
+    if count:
+        files = len(fixed.changed)
+        click.echo(
+            f"Would fix {count} finding{'s' if count != 1 else ''} in {files} "
+            f"file{'s' if files != 1 else ''}.",
+            err=True,
+        )
+    else:
+        click.echo("No fixes to apply.", err=True)
+    _hint_unsafe(findings, unsafe)
+    sys.exit(EXIT_FINDINGS if fixed.changed else EXIT_OK)
+
+
+def _report_fixes(fixed: FixRun, remaining: Sequence[Finding], unsafe: bool) -> None:
+    for result in fixed.files:
+        for finding in result.rejected:
+            click.echo(_rejected(finding), err=True)
+    count = fixed.applied
+    if count:
+        files = len(fixed.changed)
+        click.echo(
+            f"Fixed {count} finding{'s' if count != 1 else ''} in {files} "
+            f"file{'s' if files != 1 else ''}.",
+            err=True,
+        )
+    _hint_unsafe(remaining, unsafe)
+
+
+def _hint_unsafe(findings: Sequence[Finding], unsafe: bool) -> None:
+    if unsafe:
+        return
+    hidden = sum(1 for f in findings if f.fix is not None and f.fix.safety is FixSafety.UNSAFE)
+    if hidden:
+        click.echo(
+            f"{hidden} more fix{'es' if hidden != 1 else ''} available with --unsafe-fixes.",
+            err=True,
+        )
+
+
+def _rejected(finding: Finding) -> str:
+    return (
+        f"be-lint: the fix of {finding.code} at {finding.path}:{finding.line}:{finding.column} "
+        "produced code that does not parse; it was not applied"
+    )
 
 
 def _use_color() -> bool:

@@ -12,6 +12,8 @@ from be_lint.names import ImportMap, dotted_name
 from be_lint.rule import FileKind, FixSafety, Rule, Severity
 
 if TYPE_CHECKING:
+    from be_lint.dataflow import Dataflow
+    from be_lint.index import ProjectIndex
     from be_lint.sql.model import SqlSource, SqlStatement
 
 
@@ -34,6 +36,8 @@ class PendingFinding:
     offset: int | None = None
     end_offset: int | None = None
     replacement: cst.CSTNode | None = None
+    #: The node ``replacement`` replaces, when it is not ``node``.
+    fix_node: cst.CSTNode | None = None
     fix_safety: FixSafety = FixSafety.SAFE
     fix_description: str = ""
 
@@ -50,18 +54,38 @@ class FileContext:
         module: cst.Module | None,
         dialect: str,
         package: str | None = None,
+        project: ProjectIndex | None = None,
     ) -> None:
         self.path = path
         self.kind = kind
         self.text = text
         self.module = module
         self.dialect = dialect
+        self.package = package
         self.imports = ImportMap(module, package) if module is not None else None
         #: Nodes enclosing the node being visited, outermost first (maintained by the walker).
         self.ancestors: list[cst.CSTNode] = []
         self.pending: list[PendingFinding] = []
+        #: The database call whose SQL the SQL rules are being given (None in ``.sql`` files).
+        self.sql_call: cst.Call | None = None
         self._sql_sources: dict[int, SqlSource | None] = {}
         self._statements: dict[int, list[SqlStatement]] = {}
+        self._dataflow: Dataflow | None = None
+        #: Per-file results of shared helpers (keys namespaced by the helper), so rules that
+        #: ask the same question about a node compute the answer once.
+        self.memo: dict[object, object] = {}
+        self._project = project
+
+    @property
+    def project(self) -> ProjectIndex | None:
+        """Facts that cross files (ORM models). A run without an index (stdin, a single text
+        checked through the API) gets the index of this file alone, built on first use."""
+        if self._project is None and self.kind is FileKind.PYTHON:
+            from be_lint.index import index_text
+
+            package = self.imports.package if self.imports is not None else None
+            self._project = index_text(self.text, self.path, package)
+        return self._project
 
     # -- names -----------------------------------------------------------------------------
 
@@ -103,15 +127,40 @@ class FileContext:
                 return node
         return None
 
+    # -- values ----------------------------------------------------------------------------
+
+    @property
+    def dataflow(self) -> Dataflow:
+        """Value tracking (``be_lint.dataflow``), ready for the function being visited.
+
+        Computed per function on first use; only valid on Python files.
+        """
+        if self._dataflow is None:
+            from be_lint.dataflow import Dataflow
+
+            assert self.module is not None, "dataflow is only available for Python files"
+            self._dataflow = Dataflow(self.module, self.imports, self.package, self.text)
+        self._dataflow.enter(self.ancestors)
+        return self._dataflow
+
+    def value_of(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The one expression ``name`` holds where it is read, or None (see ``Dataflow``)."""
+        if self.module is None:
+            return None
+        return self.dataflow.value_of(name)
+
     # -- SQL -------------------------------------------------------------------------------
 
     def sql_source(self, expr: cst.BaseExpression) -> SqlSource | None:
-        """The SQL text ``expr`` builds, with holes for runtime values (None if not a string)."""
+        """The SQL text ``expr`` builds, with holes for runtime values (None if not a string).
+
+        Names are followed to the one value they hold (``sql = "..."; cursor.execute(sql)``).
+        """
         key = id(expr)
         if key not in self._sql_sources:
             from be_lint.sql.extract import extract_sql
 
-            self._sql_sources[key] = extract_sql(expr, self)
+            self._sql_sources[key] = extract_sql(expr, self, resolver=self.value_of)
         return self._sql_sources[key]
 
     def sql_statements(self, source: SqlSource) -> Sequence[SqlStatement]:
@@ -135,6 +184,7 @@ class FileContext:
         fix_safety: FixSafety = FixSafety.SAFE,
         fix_description: str = "",
         severity: Severity | None = None,
+        fix_node: cst.CSTNode | None = None,
     ) -> None:
         self.pending.append(
             PendingFinding(
@@ -145,6 +195,7 @@ class FileContext:
                 node=node,
                 statement=self._statement(),
                 replacement=replacement if isinstance(replacement, cst.CSTNode) else None,
+                fix_node=fix_node,
                 fix_safety=fix_safety,
                 fix_description=fix_description,
             )

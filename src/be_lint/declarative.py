@@ -201,7 +201,13 @@ class DeclarativeRule(PythonRule):
             if any(a.star == "*" for a in node.args):
                 return  # the argument may be in *args
             target = node
-            replacement = _with_keyword(node, m.keyword, m.fix_add) if m.fix_add else None
+            replacement = None
+            if m.fix_add and given is not None:
+                # ``None`` passed positionally: replace it (adding the keyword too would pass
+                # the argument twice).
+                replacement = node.with_deep_changes(given, value=cst.parse_expression(m.fix_add))
+            elif m.fix_add:
+                replacement = _with_keyword(node, m.keyword, m.fix_add)
         self.report(
             target,
             self.message.format(call=written),

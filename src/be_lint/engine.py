@@ -22,6 +22,7 @@ import pathspec
 
 from be_lint import engine_rules
 from be_lint.context import FileContext, PendingFinding
+from be_lint.index import ProjectIndex
 from be_lint.positions import Span, node_spans
 from be_lint.rule import (
     Edit,
@@ -65,6 +66,9 @@ class Settings:
     #: Where per-file-ignores globs are anchored, and where finding paths are relative to.
     project_root: str = ""
     cwd: str = ""
+    #: Facts that cross files (``be_lint.index``); None: each file is indexed on its own.
+    #: Left out of equality and hashing (``ProjectIndex.fingerprint`` identifies it).
+    project: ProjectIndex | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -94,6 +98,12 @@ class Checker:
 
     def options_for(self, rule: type[Rule]) -> Any:
         return self._options[rule.meta.code]
+
+    def use_project(self, project: ProjectIndex) -> None:
+        """Give every file the facts of the whole project (``be_lint.index.index_paths``)."""
+        import dataclasses
+
+        self.settings = dataclasses.replace(self.settings, project=project)
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -209,6 +219,7 @@ class Checker:
             module=module,
             dialect=self.settings.dialect,
             package=package,
+            project=self.settings.project,
         )
         instances = [rule(ctx, self.options_for(rule)) for rule in rules]
         crashes: list[tuple[type[Rule], BaseException]] = []
@@ -476,12 +487,19 @@ class _SqlDispatcher:
         self.last_rule: type[Rule] = type(rules[0])
 
     def visit_call(self, node: cst.Call) -> None:
-        for expr in self.sql_arguments(node, self.ctx):
-            source = self.ctx.sql_source(expr)
-            if source is None:
-                continue
-            for statement in self.ctx.sql_statements(source):
-                _check_statement(statement, self.rules, self.crashes)
+        arguments = self.sql_arguments(node, self.ctx)
+        if not arguments:
+            return
+        self.ctx.sql_call = node
+        try:
+            for expr in arguments:
+                source = self.ctx.sql_source(expr)
+                if source is None:
+                    continue
+                for statement in self.ctx.sql_statements(source):
+                    _check_statement(statement, self.rules, self.crashes)
+        finally:
+            self.ctx.sql_call = None
 
 
 def _check_statement(
@@ -585,7 +603,8 @@ def _fix(module: cst.Module, item: PendingFinding) -> Fix | None:
     assert item.node is not None and item.replacement is not None
     old = module.code
     try:
-        new = module.deep_replace(item.node, item.replacement)
+        target = item.fix_node if item.fix_node is not None else item.node
+        new = module.deep_replace(target, item.replacement)
     except Exception:  # a rule built an invalid node; drop the fix, keep the finding
         return None
     if not isinstance(new, cst.Module):

@@ -265,8 +265,13 @@ class PythonRule(Rule):
         fix_safety: FixSafety = FixSafety.SAFE,
         fix_description: str = "",
         severity: Severity | None = None,
+        fix_node: cst.CSTNode | None = None,
     ) -> None:
-        """Report ``node``. ``replacement`` (a libcst node) becomes the finding's fix."""
+        """Report ``node``. ``replacement`` (a libcst node) becomes the finding's fix.
+
+        The replacement takes the place of ``fix_node`` when given (a fix may need to rewrite
+        more than the reported node, e.g. the call around a reported argument), else of ``node``.
+        """
         self.ctx.report_node(
             self,
             node,
@@ -276,6 +281,7 @@ class PythonRule(Rule):
             fix_safety=fix_safety,
             fix_description=fix_description,
             severity=severity,
+            fix_node=fix_node,
         )
 
 

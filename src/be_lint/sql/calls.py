@@ -2,8 +2,9 @@
 
 Covered: DB-API cursors and connections (``execute``, ``executemany``, ``executescript``,
 ``mogrify``, psycopg2 ``copy_expert``), asyncpg and ``databases`` (``fetch``, ``fetchrow``,
-``fetchval``, ``fetch_all`` ...), SQLAlchemy (``text()``, ``exec_driver_sql``), psycopg's
-``sql.SQL()``, Django (``Manager.raw``, ``QuerySet.extra``, ``RawSQL``, ``migrations.RunSQL``),
+``fetchval``, ``fetch_all``, asyncpg's ``cursor(query)`` ...), SQLAlchemy (``text()``,
+``literal_column()``, ``exec_driver_sql``), psycopg's ``sql.SQL()``, Django (``Manager.raw``,
+``QuerySet.extra``, ``RawSQL``, ``migrations.RunSQL``), peewee (``execute_sql``, ``Model.raw``),
 pandas ``read_sql`` and polars ``read_database``. Alembic's ``op.execute`` is a plain ``execute``.
 
 Method names like ``execute`` and ``fetch`` are shared with task executors and HTTP clients, and
@@ -48,6 +49,8 @@ SQL_CALL_TRIGGERS: tuple[str, ...] = (
     "read_database",
     "fetch",
     "prepare",
+    "cursor",
+    "literal_column",
 )
 
 
@@ -86,6 +89,10 @@ _METHODS: dict[str, _Method] = {
     "read_sql": _Method("pandas", ("sql",), "any"),
     "read_sql_query": _Method("pandas", ("sql",), "any"),
     "read_database": _Method("polars", ("query",), "any"),  # polars
+    "execute_sql": _Method("peewee", ("sql",), "any"),  # peewee
+    # asyncpg's ``conn.cursor(query)``; psycopg's ``conn.cursor("name")`` takes a cursor name,
+    # so the argument only counts when it reads as SQL.
+    "cursor": _Method("asyncpg", ("query",), "asyncpg-cursor", asyncpg=True),
 }
 
 #: Qualified names of functions and classes whose first argument is SQL text.
@@ -103,6 +110,9 @@ _FUNCTIONS: dict[str, _Method] = {
     "pandas.read_sql_query": _Method("pandas", ("sql",), "any"),
     "pandas.io.sql.read_sql": _Method("pandas", ("sql",), "any"),
     "pandas.io.sql.read_sql_query": _Method("pandas", ("sql",), "any"),
+    "sqlalchemy.literal_column": _Method("sqlalchemy-fragment", ("text",), "any"),
+    "sqlalchemy.sql.literal_column": _Method("sqlalchemy-fragment", ("text",), "any"),
+    "sqlalchemy.sql.expression.literal_column": _Method("sqlalchemy-fragment", ("text",), "any"),
 }
 
 _RUN_SQL = frozenset(
@@ -204,9 +214,19 @@ def sql_call(call: cst.Call, ctx: FileContext) -> SqlCall | None:
         return None
     receiver = func.value
     if spec.receiver == "manager":
-        if not _is_manager(receiver):
+        if _is_manager(receiver):
+            strong = True
+        elif _is_peewee_model(receiver, ctx):
+            return _with_argument(call, _callee(func), _PEEWEE_RAW, strong=True)
+        else:
             return None
-        strong = True
+    elif spec.receiver == "asyncpg-cursor":
+        # Only in files using asyncpg, and only SQL-looking text (weak).
+        if not (ctx.imports is not None and ctx.imports.imports_module("asyncpg")):
+            return None
+        if not _looks_like_db(receiver, _CONNECTION_WORDS):
+            return None
+        strong = False
     elif spec.receiver == "connection":
         # ``fetch`` is everywhere (HTTP clients, caches): ask for a connection-like receiver.
         strong = _looks_like_db(receiver, _CONNECTION_WORDS)
@@ -354,6 +374,62 @@ def _looks_like_db(receiver: cst.BaseExpression, vocabulary: frozenset[str] = _D
         if any(w in vocabulary or w.endswith("db") or w.startswith("conn") for w in words):
             return True
     return False
+
+
+_PEEWEE_RAW = _Method("peewee", ("sql",), "any")
+
+
+def _is_peewee_model(receiver: cst.BaseExpression, ctx: FileContext) -> bool:
+    """``User.raw(...)`` in a file that imports peewee: a model class (CamelCase name)."""
+    return (
+        isinstance(receiver, cst.Name)
+        and receiver.value[:1].isupper()
+        and ctx.imports is not None
+        and ctx.imports.imports_module("peewee")
+    )
+
+
+#: DB-API drivers by their placeholder style (PEP 249 ``paramstyle``): ``format`` is ``%s``,
+#: ``qmark`` is ``?``, ``numeric`` is ``:1``; asyncpg numbers ``$1``.
+_DRIVER_STYLES: dict[str, str] = {
+    "sqlite3": "qmark",
+    "aiosqlite": "qmark",
+    "pyodbc": "qmark",
+    "psycopg2": "format",
+    "psycopg": "format",
+    "pymysql": "format",
+    "MySQLdb": "format",
+    "mysql": "format",  # mysql.connector
+    "aiomysql": "format",
+    "aiopg": "format",
+    "django.db": "format",
+    "oracledb": "numeric",
+    "cx_Oracle": "numeric",
+    "asyncpg": "dollar",
+}
+
+
+def paramstyle(found: SqlCall, ctx: FileContext) -> str | None:
+    """How values are bound for ``found``: ``format``, ``qmark``, ``numeric``, ``dollar``,
+    ``named`` (SQLAlchemy ``text()``, ``databases``) or ``django`` (``%s`` with a list).
+
+    None when the driver cannot be told: a DB-API call in a file importing no driver, or
+    drivers of different styles.
+    """
+    if found.kind == "sqlalchemy-text":
+        return "named"
+    if found.kind in ("django-raw", "django-rawsql"):
+        return "django"
+    if found.kind == "databases":
+        return "named"
+    if found.kind not in ("dbapi", "asyncpg") or not found.strong or ctx.imports is None:
+        return None
+    styles = {
+        style for module, style in _DRIVER_STYLES.items() if ctx.imports.imports_module(module)
+    }
+    if found.kind == "asyncpg":
+        return "dollar" if styles == {"dollar"} else None
+    return next(iter(styles)) if len(styles) == 1 else None
 
 
 def _is_manager(receiver: cst.BaseExpression) -> bool:

@@ -12,10 +12,11 @@ came from and its offset in that node's code, or one per hole. Each formatting s
 ``.format``, driver placeholders) rewrites the atom list, so positions survive any chain of
 them; the final step merges runs of adjacent characters into ``Segment``s.
 
-Literal operands count as text: ``"... LIMIT %d" % 10`` is ``... LIMIT 10``. Values bound to
-names are not followed yet: a ``ValueResolver`` (given the ``Name``, returning the expression it
-is bound to, or None) can be passed to ``extract_sql`` and is consulted wherever a name appears
-as a template or a spliced value.
+Literal operands count as text: ``"... LIMIT %d" % 10`` is ``... LIMIT 10``. Names are followed
+through a ``ValueResolver`` (given the ``Name``, the one expression it holds, or None; the
+engine's comes from ``be_lint.dataflow``), consulted wherever a name appears as a template, a
+spliced value or the list of a ``sep.join(parts)``. A name whose value has no literal text stays
+a hole on the name itself, so findings and fixes point at the code that splices it in.
 """
 
 from __future__ import annotations
@@ -107,6 +108,18 @@ def _chars(decoded: Decoded, node: cst.CSTNode | None) -> list[_Atom]:
     return [(ch, node, off) for ch, off in zip(text, offsets, strict=True)]
 
 
+def _is_join(expr: cst.BaseExpression) -> bool:
+    """``sep.join(items)`` with one plain argument."""
+    return (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value == "join"
+        and len(expr.args) == 1
+        and not expr.args[0].star
+        and expr.args[0].keyword is None
+    )
+
+
 def _is_stringish(expr: cst.BaseExpression) -> bool:
     """Syntactically a ``str`` literal of some kind (bytes are rejected later)."""
     return isinstance(expr, cst.SimpleString | cst.ConcatenatedString | cst.FormattedString)
@@ -146,7 +159,13 @@ class _Builder:
                 template = self.build(expr.left, depth + 1)
                 if template is None:
                     return None
-                return self._percent(template, expr.right, depth)
+                operand = expr.right
+                if isinstance(operand, cst.Name):
+                    # ``sql % params`` with ``params = {"table": ..., "id": ...}`` earlier.
+                    held = self._resolve(operand)
+                    if isinstance(held, cst.Tuple | cst.Dict):
+                        operand = held
+                return self._percent(template, operand, depth)
         if (
             isinstance(expr, cst.Call)
             and isinstance(expr.func, cst.Attribute)
@@ -156,6 +175,9 @@ class _Builder:
             if template is None:
                 return None
             return self._format(template, expr, depth)
+        if _is_join(expr):
+            assert isinstance(expr, cst.Call)
+            return self._join(expr, depth)
         resolved = self._resolve(expr)
         if resolved is not None:
             return self.build(resolved, depth + 1)
@@ -165,6 +187,32 @@ class _Builder:
         if self.resolver is None or not isinstance(expr, cst.Name):
             return None
         return self.resolver(expr)
+
+    def _join(self, call: cst.Call, depth: int) -> list[_Atom] | None:
+        """``sep.join([...])`` (or a list the resolver knows): items with separators between."""
+        assert isinstance(call.func, cst.Attribute)
+        separator = self.build(call.func.value, depth + 1)
+        if separator is None:
+            return None
+        items: cst.BaseExpression | None = call.args[0].value
+        if isinstance(items, cst.Name):
+            items = self._resolve(items)
+        if isinstance(items, cst.GeneratorExp | cst.ListComp) and not isinstance(
+            items.elt, cst.SimpleString
+        ):
+            # One item stands for all: ``" AND ".join(f"{c} = %s" for c in cols)`` reads as
+            # ``__hole__ = %s``, with the loop variable as the hole.
+            return self.value(items.elt, None, depth + 1)
+        if not isinstance(items, cst.List | cst.Tuple):
+            return None
+        atoms: list[_Atom] = []
+        for index, element in enumerate(items.elements):
+            if isinstance(element, cst.StarredElement):
+                return None
+            if index:
+                atoms.extend(separator)
+            atoms.extend(self.value(element.value, None, depth + 1))
+        return atoms
 
     def _fstring(self, node: cst.FormattedString, depth: int) -> list[_Atom] | None:
         prefix = node.prefix.lower()
@@ -226,9 +274,13 @@ class _Builder:
         if depth <= _MAX_DEPTH:
             resolved = self._resolve(expr)
             if resolved is not None:
-                return self.value(resolved, conversion, depth + 1)
+                atoms = self.value(resolved, conversion, depth + 1)
+                if any(isinstance(a, tuple) for a in atoms):
+                    return atoms
+                # No literal text: the hole stays on the name, where it is spliced in.
+                return [self._hole(expr, conversion)]
             plain = conversion in (None, "%s", "!s")
-            if plain and _is_stringish(expr):
+            if plain and (_is_stringish(expr) or _is_join(expr)):
                 built = self.build(expr, depth + 1)
                 if built is not None:
                     return built

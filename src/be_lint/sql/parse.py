@@ -130,6 +130,26 @@ def _trim(text: str, start: int, end: int, regions: lexer.Regions) -> tuple[int,
     return (start, end) if end > start else None
 
 
+_last_lowered: tuple[str, str] = ("", "")
+
+
+def lowered(text: str) -> str:
+    """``text.lower()`` for rules' cheap prefilters, remembered for the last text.
+
+    The engine asks every rule's ``may_match`` about the same file in turn, so one entry
+    turns a lower-casing per rule into one per file.
+    """
+    global _last_lowered
+    if _last_lowered[0] is not text:
+        _last_lowered = (text, text.lower())
+    return _last_lowered[1]
+
+
+def statement_tokens(stmt: SqlStatement) -> Sequence[Token]:
+    """sqlglot's tokens of ``stmt.text`` (offsets relative to the statement); empty on failure."""
+    return _tokens(stmt.text, stmt.dialect) or ()
+
+
 def _tokens(text: str, dialect: str) -> Sequence[Token] | None:
     try:
         return Dialect.get_or_raise(dialect).tokenize(text)
@@ -202,9 +222,14 @@ def node_span(stmt: SqlStatement, node: object | None) -> tuple[int, int]:
 
     The whole statement when ``node`` is None or the tree itself -- except that a statement
     opening with ``WITH`` is placed at its own keyword (``DELETE``), after the CTEs. A node
-    that cannot be placed gives the whole statement too.
+    that cannot be placed gives the whole statement too. ``node`` may also be an ``(start,
+    end)`` pair of offsets in ``stmt.source.text`` that a rule computed itself (from tokens,
+    for parts of a statement sqlglot records no positions for, such as keywords and types).
     """
     whole = (stmt.start, stmt.end)
+    if isinstance(node, tuple) and len(node) == 2 and all(isinstance(n, int) for n in node):
+        first, last = node
+        return (max(0, first), max(first, last))
     if node is None or not isinstance(node, exp.Expr):
         return whole
     own_with = node.args.get("with_") or node.args.get("with")
