@@ -16,6 +16,8 @@ are fixed for the statement, so they stay instant.)
 Checked: `ADD COLUMN` in SQL, Alembic `op.add_column` (`server_default`, `sa.Identity`,
 `sa.Computed`), and Django `AddField` of an `AutoField`, a stored `GeneratedField`, or a
 `db_default` such as `RandomUUID()`. Tables created in the same migration are skipped.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

@@ -12,8 +12,9 @@ lock on every row it touches -- for as long as it runs, which on a large table i
 outage; it also writes a new version of every row at once (bloat, replication lag) and, if it
 fails at the end, throws all the work away.
 
-Reported: an `UPDATE` with no `WHERE`, `WHERE true` or only `IS NULL` tests (the shape of a
-backfill) in a migration that also changes an existing table -- raw SQL and Alembic's
+Reported: an `UPDATE` with no `WHERE`, with `WHERE true`, or whose `WHERE` only tests columns
+added by this migration for `NULL` (all rows, then) in a migration that also changes an existing
+table -- raw SQL and Alembic's
 `op.execute(table.update()...)` -- and Django `RunPython` in an atomic migration that also
 changes an existing table (its Python runs inside the same transaction). Pure data migrations,
 and updates of tables created in the same migration, are quiet. (BE201 separately asks for
@@ -57,6 +58,7 @@ class BackfillInSchemaMigration(MigrationRule):
             "https://docs.djangoproject.com/en/stable/howto/writing-migrations/#migrations-that-add-unique-fields",
         ),
     )
+    dialects = None
     sql_words = ("UPDATE",)
     python_words = ("RunPython", "update")
 
@@ -65,6 +67,7 @@ class BackfillInSchemaMigration(MigrationRule):
             """\
 ALTER TABLE orders ADD COLUMN status text;
 UPDATE orders SET status = 'new';  -- expect: BE318
+ALTER TABLE orders ADD COLUMN region text;
 UPDATE orders SET region = 'eu' WHERE region IS NULL;  -- expect: BE318
 """,
             filename="example.sql",
@@ -119,6 +122,7 @@ UPDATE orders SET status = 'new' WHERE id IN (SELECT id FROM orders WHERE status
             """\
 ALTER TABLE orders ADD COLUMN status text;
 UPDATE orders SET status = 'new' WHERE id = 1;
+UPDATE orders SET region = 'eu' WHERE region IS NULL;
 CREATE TABLE invoices (id bigint PRIMARY KEY, state text);
 UPDATE invoices SET state = 'open';
 """,
@@ -164,7 +168,9 @@ class Migration(migrations.Migration):
 
     def check_op(self, op: Op, migration: Migration) -> None:
         if op.kind is OpKind.UPDATE:
-            if not op.full_table or op.created_here or op.in_transaction is False:
+            if op.created_here or op.in_transaction is False:
+                return
+            if not op.full_table and not _new_columns_only(op, migration):
                 return
             if not migration.changes_existing_schema(in_transaction_only=True):
                 return
@@ -185,3 +191,16 @@ class Migration(migrations.Migration):
                 help="move the data migration to its own migration (atomic = False, updating "
                 "in batches)",
             )
+
+
+def _new_columns_only(op: Op, migration: Migration) -> bool:
+    """``WHERE col IS NULL`` on columns this migration added: every row matches."""
+    if not op.null_backfill:
+        return False
+    table = (op.table or "").lower()
+    added = {
+        (earlier.column or "").lower()
+        for earlier in migration.ops[: op.index]
+        if earlier.kind is OpKind.ADD_COLUMN and (earlier.table or "").lower() == table
+    }
+    return op.null_backfill <= added

@@ -16,6 +16,8 @@ statement alone the old type is unknown, so SQL is always reported. Alembic's
 
 Django's `AlterField` is not checked: the migration does not say what the field was before, and
 most `AlterField`s change nothing in the database.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

@@ -18,6 +18,8 @@ migration in one unless the `Migration` class says `atomic = False` (its
 `AddIndexConcurrently` raises otherwise); a `.sql` file is inside one after an explicit `BEGIN`
 (and, with the `assume-in-transaction` option, always -- for tools such as Flyway that wrap each
 file). An explicit `COMMIT` ends the transaction for the statements that follow it.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

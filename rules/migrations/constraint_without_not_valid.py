@@ -29,6 +29,8 @@ in SQL; Alembic `op.create_foreign_key`, `op.create_check_constraint` and `op.ad
 column with a `ForeignKey`, unless `postgresql_not_valid=True`; Django `AddConstraint` of a
 `CheckConstraint` and `AddField` of a `ForeignKey`/`OneToOneField` (which also builds the
 foreign key's index without `CONCURRENTLY`). Tables created in the same migration are skipped.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

@@ -48,6 +48,7 @@ class DropColumn(MigrationRule):
         confidence=Confidence.MEDIUM,
         references=("https://www.postgresql.org/docs/current/sql-altertable.html",),
     )
+    dialects = None
     sql_words = ("DROP",)
     python_words = ("drop_column", "RemoveField")
 

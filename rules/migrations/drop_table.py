@@ -47,6 +47,7 @@ class DropTable(MigrationRule):
         confidence=Confidence.MEDIUM,
         references=("https://www.postgresql.org/docs/current/sql-droptable.html",),
     )
+    dialects = None
     sql_words = ("DROP",)
     python_words = ("drop_table", "DeleteModel")
 

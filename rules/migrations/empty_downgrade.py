@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.migrations import Migration, MigrationKind, MigrationRule, Op
-from be_lint.rule import Confidence, Example, RuleMeta, Severity
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity
 
 RATIONALE = """\
 `alembic downgrade` runs each revision's `downgrade()`. When `upgrade()` changed the schema and
@@ -49,6 +49,8 @@ class EmptyDowngrade(MigrationRule):
             "https://alembic.sqlalchemy.org/en/latest/tutorial.html#running-our-second-migration",
         ),
     )
+    dialects = None
+    file_kinds = frozenset({FileKind.PYTHON})
     python_words = ("downgrade",)
 
     bad = (

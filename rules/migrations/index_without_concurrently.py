@@ -26,6 +26,8 @@ Alembic's `op.create_index`/`op.drop_index`, and Django's `AddIndex`, `RemoveInd
 `AddField(..., db_index=True)`, partial or expression `UniqueConstraint`s (Postgres builds those
 as unique indexes) and `AlterIndexTogether`. It is quiet for a table created earlier in the same
 migration: nobody else can be writing to it yet, and `CONCURRENTLY` would only be slower.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

@@ -21,6 +21,8 @@ Checked: primary key columns declared `integer`/`int`/`smallint`/`serial`/`small
 `sa.Integer`/`sa.SmallInteger` primary key columns in Alembic, and Django `AutoField`,
 `SmallAutoField` and `IntegerField(primary_key=True)` in `CreateModel` (set
 `DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"`).
+
+Not checked for SQLite, whose `INTEGER PRIMARY KEY` is already 64 bits.
 """
 
 HOW_TO_FIX = """\
@@ -58,6 +60,7 @@ class IntPrimaryKey(MigrationRule):
             "https://docs.djangoproject.com/en/stable/ref/settings/#default-auto-field",
         ),
     )
+    dialects = frozenset({"postgres", "mysql", "tsql", "oracle"})
     sql_words = ("PRIMARY",)
     python_words = ("primary_key",)
 

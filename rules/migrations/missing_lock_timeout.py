@@ -31,6 +31,8 @@ The rule reports the first such statement of a migration that has no `SET lock_t
 `CONCURRENTLY` operations do not count. It checks `.sql` files. Alembic and Django usually set
 timeouts once per connection (`env.py`, `DATABASES[...]["OPTIONS"]`), where a per-file check
 cannot see them, so their migrations are checked only with the `python-migrations` option.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from be_lint.migrations import Migration, MigrationRule, Op, OpKind
-from be_lint.rule import Confidence, Example, RuleMeta, Severity
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity
 
 RATIONALE = """\
 Django can only unapply a migration when every operation in it knows how to undo itself.
@@ -41,6 +41,8 @@ class MissingReverseOperation(MigrationRule):
             "https://docs.djangoproject.com/en/stable/ref/migration-operations/#runpython",
         ),
     )
+    dialects = None
+    file_kinds = frozenset({FileKind.PYTHON})
     python_words = ("RunPython", "RunSQL")
 
     bad = (

@@ -32,6 +32,8 @@ Checked: `CREATE TABLE`, `CREATE INDEX`, `ADD COLUMN`, `DROP TABLE`, `DROP INDEX
 `op.drop_index` in an `autocommit_block()` without `if_not_exists=True`/`if_exists=True`. Inside
 a transaction a failure rolls everything back, so those are not reported. The
 `assume-in-transaction` option treats `.sql` files as wrapped in a transaction by their tool.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

@@ -17,6 +17,8 @@ Checked: `ADD COLUMN ... NOT NULL` in SQL, Alembic `op.add_column` with `nullabl
 `server_default`, and Django `AddField` of a field that is neither `null=True` nor given a
 `default`/`db_default` (`auto_now`/`auto_now_add` count as defaults). A table created earlier in
 the same migration is empty, so it is skipped.
+
+Applies to Postgres and SQLite (MySQL fills such a column with an implicit default).
 """
 
 HOW_TO_FIX = """\
@@ -56,6 +58,7 @@ class NotNullColumnWithoutDefault(MigrationRule):
             "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES",
         ),
     )
+    dialects = frozenset({"postgres", "sqlite"})
     sql_words = ("NOT NULL", "PRIMARY KEY")
     python_words = ("add_column", "AddField")
 

@@ -49,6 +49,7 @@ class RenameColumn(MigrationRule):
         confidence=Confidence.HIGH,
         references=("https://www.postgresql.org/docs/current/sql-altertable.html",),
     )
+    dialects = None
     sql_words = ("RENAME",)
     python_words = ("new_column_name", "RenameField")
 

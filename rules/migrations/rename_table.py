@@ -51,6 +51,7 @@ class RenameTable(MigrationRule):
         confidence=Confidence.HIGH,
         references=("https://www.postgresql.org/docs/current/sql-altertable.html",),
     )
+    dialects = None
     sql_words = ("RENAME",)
     python_words = ("rename_table", "RenameModel", "AlterModelTable")
 

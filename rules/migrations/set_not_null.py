@@ -17,6 +17,8 @@ The rule is quiet when this migration adds that check earlier (validated, or fol
 Checked: `SET NOT NULL` in SQL and Alembic `op.alter_column(..., nullable=False)` (quiet with
 `existing_nullable=False`). Django's `AlterField` is not checked: the migration does not say
 whether the field was nullable before.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

@@ -15,6 +15,8 @@ on the way in and out; it takes the same eight bytes.
 Checked: column types in `CREATE TABLE`, `ADD COLUMN` and `ALTER COLUMN TYPE` in SQL, and
 `sa.DateTime()`/`sa.TIMESTAMP()` without `timezone=True` in Alembic. Django's `DateTimeField`
 is always `timestamp with time zone` on Postgres, so Django migrations are not affected.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

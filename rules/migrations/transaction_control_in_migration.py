@@ -66,6 +66,7 @@ class TransactionControlInMigration(MigrationRule):
         ),
     )
     options_class = Options
+    dialects = None
     sql_words = ("BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT")
 
     bad = (

@@ -18,6 +18,8 @@ Checked: `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY` without `USING INDEX` and col
 and `op.add_column` of a `unique=True` column; Django `AddConstraint` of a `UniqueConstraint`,
 `AlterUniqueTogether`, and `AddField` of a `unique=True` field or a `OneToOneField`. Tables
 created in the same migration are skipped.
+
+Postgres only (`sql-dialect = "postgres"`, the default).
 """
 
 HOW_TO_FIX = """\

@@ -16,6 +16,8 @@ Checked: column types in `CREATE TABLE`, `ADD COLUMN` and `ALTER COLUMN TYPE` in
 Alembic `op.create_table`/`op.add_column`/`op.alter_column` (`sa.String(n)`, `sa.VARCHAR(n)`,
 `sa.Unicode(n)`, `sa.CHAR`). Django's `CharField` is not reported: it requires a `max_length`
 on most versions (Django 4.2+ accepts `max_length=None` on Postgres, or use `TextField`).
+
+Postgres only (`sql-dialect = "postgres"`, the default): in MySQL a `varchar` length is what lets the column be indexed.
 """
 
 HOW_TO_FIX = """\

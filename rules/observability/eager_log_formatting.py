@@ -32,7 +32,9 @@ Pass a constant template and the values as arguments: `logger.info("user %s logg
 with a tuple (or a single plain value), and for `.format()` with only `{}` fields. It is marked
 unsafe for f-strings and `.format()`, whose `{}` calls `format()` where `%s` calls `str()`: the
 two differ for a few types (some enums before Python 3.12, objects with a custom
-`__format__`).
+`__format__`). It is unsafe as well when the logger is only recognised by its name (imported
+from another module): if that is a structlog logger without `PositionalArgumentsFormatter`,
+the arguments would not be interpolated.
 """
 
 _PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|[0-9]+)?(?:\.(?:\*|[0-9]+))?[a-zA-Z%]")
@@ -179,6 +181,10 @@ def charge(order):
             safety = FixSafety.UNSAFE
         if kind is None:
             return
+        if call.guessed:
+            # A logger imported from elsewhere may be a structlog logger, which does not
+            # %-format positional arguments unless configured to.
+            safety = FixSafety.UNSAFE
         replacement = None
         if rewrite is not None and not call.args:
             replacement = _rewritten(node, call.message, rewrite[0], rewrite[1])

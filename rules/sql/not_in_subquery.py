@@ -11,7 +11,7 @@ from be_lint.sql.calls import SQL_CALL_TRIGGERS
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered
 
-_SHAPE = re.compile(r"\bin\s*\(\s*select\b", re.IGNORECASE)
+_SHAPE = re.compile(r"in\s*\(\s*select")
 
 RATIONALE = """\
 `x NOT IN (SELECT y FROM t)` returns no rows at all as soon as one `y` is `NULL`: `x <> NULL` is
@@ -47,7 +47,7 @@ class NotInSubquery(SqlRule):
     @classmethod
     def may_match(cls, text: str, kind: FileKind) -> bool:
         low = lowered(text)
-        if "not" not in low or "select" not in low or not _SHAPE.search(text):
+        if "not" not in low or "select" not in low or not _SHAPE.search(low):
             return False
         return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
 

@@ -33,8 +33,9 @@ in value positions are BE101's findings, so the two rules never report the same 
 Names that come from code are fine: constants, a lookup in a constant table
 (`SORT_COLUMNS[key]`), a choice between literals (`"DESC" if desc else "ASC"`), Django's
 `Model._meta.db_table`, and names quoted by the driver (`psycopg.sql.Identifier`,
-`connection.ops.quote_name`). A name from the HTTP request is reported as an error; any other
-runtime name as a warning.
+`connection.ops.quote_name`), and names checked against an allow-list first (`if column not in
+COLUMNS: raise`). A name from the HTTP request is reported as an error, a parameter of the
+function as a warning, any other runtime value (an attribute, the result of a call) as info.
 """
 
 HOW_TO_FIX = """\
@@ -227,7 +228,7 @@ def counts(cursor):
             severity = Severity.ERROR
         else:
             message = f"Dynamic {named} {reaches}; placeholders cannot bind names"
-            severity = Severity.WARNING
+            severity = Severity.WARNING if trace.origin is Origin.PARAMETER else Severity.INFO
         target: cst.CSTNode = argument.argument
         if expr is not None and _contains(argument.argument, expr):
             target = expr

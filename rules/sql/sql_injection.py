@@ -44,8 +44,10 @@ instead.
 
 The finding says where the value comes from. Data from an HTTP request (Flask `request.args`,
 Django `request.GET`, DRF `request.data`, route parameters of FastAPI or Flask handlers) is a
-confirmed injection and reported as an error; a parameter of the function is a likely one, and
-any other runtime value a possible one (both warnings).
+confirmed injection and reported as an error; a parameter of the function is a likely one (a
+warning); any other runtime value -- an attribute, the result of a call -- a possible one (info).
+Guards count: a value checked with `if x not in ALLOWED: raise`, `x.isdigit()` or an anchored
+`re.fullmatch` is no worse than what the check admits.
 """
 
 HOW_TO_FIX = """\
@@ -637,7 +639,7 @@ def run(cursor, sql, params):
             return f"SQL injection: {named} is built into SQL {reaches}", Severity.ERROR
         if trace.origin is Origin.PARAMETER:
             return f"Likely SQL injection: {named} is built into SQL {reaches}", Severity.WARNING
-        return f"SQL built from {named} {reaches}", Severity.WARNING
+        return f"SQL built from {named} {reaches}", Severity.INFO
 
 
 _EXAMPLES = {

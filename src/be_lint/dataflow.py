@@ -17,16 +17,28 @@ function does not bind. Names imported in ``UPPER_CASE`` from a module of the sa
 (relative imports, or the file's own top-level package) count as constants without reading the
 other file: the engine never reads other files from a rule.
 
+Guards narrow a value where they hold: after ``if x not in ALLOWED: raise`` (or ``x = "a"``),
+``x`` is one of ``ALLOWED``; inside ``if x.isdigit():`` it is a number; where ``if x:`` fails it is
+empty. Comprehension variables are definitions of their own, bound to their iterable.
+
+Rules add their own knowledge through a ``Classifier`` consulted at every expression before the
+analysis looks inside it (BE101 makes ``connection.ops.quote_name(x)`` a constant; a taint rule
+would add its own sanitizers); answers are memoised per classifier.
+
 Precision is deliberately modest: attributes and containers are not tracked beyond a few shapes
 (``d[k] = v`` and ``parts.append(v)`` taint ``d`` and ``parts``), and calls into other functions
 are unknown.
+
+Use it through ``FileContext``: ``ctx.dataflow`` (with the scope of the node being visited
+computed), ``ctx.value_of(name)``; then ``values_of``, ``value_of``, ``definitions``, ``origin``,
+``trace`` and ``items_origin`` on the returned ``Dataflow``.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -1263,7 +1275,7 @@ class _Tracer:
             return _CONSTANT
         definitions = self.flow.definitions(name)
         if not definitions:
-            return self._unbound(name, items)
+            return self._unbound(name)
         for earlier in _chain_prefix(definitions):
             self.definition(earlier, 0, items=items)  # long ``+=`` chains: shallow, in order
         out = _CONSTANT
@@ -1273,7 +1285,7 @@ class _Tracer:
                 break
         return out
 
-    def _unbound(self, name: cst.Name, items: bool) -> Trace:
+    def _unbound(self, name: cst.Name) -> Trace:
         # A builtin, a star import, a name bound in a class body: nothing is known.
         return Trace(Origin.UNKNOWN, name)
 
@@ -1468,8 +1480,9 @@ class _Tracer:
                 "getlist",
                 "copy",
             ):
-                if isinstance(func.value, cst.Dict):
-                    return self._dict_items(func.value, func.attr.value, depth, env)
+                mapping = self._dict_literal(func.value)
+                if mapping is not None and func.attr.value in ("items", "keys", "values"):
+                    return self._dict_items(mapping, func.attr.value, depth, env)
                 return self.value(func.value, depth + 1, env)
         return self.value(expr, depth + 1, env)
 
@@ -1614,14 +1627,22 @@ class _Tracer:
             if "builtins.enumerate" in qualified and args:
                 return _NUMERIC if position == 0 else self.items(args[0], depth + 1, env)
             func = source.func
-            if (
-                isinstance(func, cst.Attribute)
-                and func.attr.value == "items"
-                and isinstance(func.value, cst.Dict)
-            ):
-                method = "keys" if position == 0 else "values"
-                return self._dict_items(func.value, method, depth, env)
+            if isinstance(func, cst.Attribute) and func.attr.value == "items":
+                mapping = self._dict_literal(func.value)
+                if mapping is not None:
+                    method = "keys" if position == 0 else "values"
+                    return self._dict_items(mapping, method, depth, env)
         return self.items(source, depth + 1, env)
+
+    def _dict_literal(self, expr: cst.BaseExpression) -> cst.Dict | None:
+        """``{...}`` itself, or the one dict literal a name holds (``TABLES = {...}``)."""
+        if isinstance(expr, cst.Dict):
+            return expr
+        if isinstance(expr, cst.Name):
+            held = self.flow.value_of(expr)
+            if isinstance(held, cst.Dict):
+                return held
+        return None
 
     # -- HTTP requests -----------------------------------------------------------------------------
 
@@ -1683,8 +1704,3 @@ def _numeric_spec(part: cst.FormattedStringExpression) -> bool:
         return False
     spec = "".join(p.value for p in part.format_spec if isinstance(p, cst.FormattedStringText))
     return bool(spec) and spec[-1] in "bdoxXneEfFgG%"
-
-
-def iter_scope_names(scope: Scope) -> Iterator[str]:
-    """The names bound in ``scope`` (for tests and debugging)."""
-    yield from sorted(scope.bound)

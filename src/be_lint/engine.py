@@ -151,7 +151,12 @@ class Checker:
         self, text: str, display: str, kind: FileKind, package: str | None = None
     ) -> list[Finding]:
         """Check decoded ``text`` as the file ``display``."""
-        rules = [r for r in self._python if kind in r.file_kinds and self._triggered(r, text, kind)]
+        found: dict[str, bool] = {}
+        rules = [
+            r
+            for r in self._python
+            if kind in r.file_kinds and self._triggered(r, text, kind, found)
+        ]
         located: list[tuple[Finding, int]] = []
         if rules:
             located = self._run_rules(rules, text, display, kind, package)
@@ -173,8 +178,21 @@ class Checker:
 
     # -- the per-file pass -----------------------------------------------------------------
 
-    def _triggered(self, rule: type[Rule], text: str, kind: FileKind) -> bool:
-        return not self.settings.prefilter or rule.may_match(text, kind)
+    def _triggered(
+        self, rule: type[Rule], text: str, kind: FileKind, found: dict[str, bool]
+    ) -> bool:
+        if not self.settings.prefilter:
+            return True
+        if getattr(rule.may_match, "__func__", None) is not _DEFAULT_MAY_MATCH:
+            return rule.may_match(text, kind)
+        # Many rules share triggers ("log", "except", ...): search each string once per file.
+        for trigger in rule.triggers:
+            hit = found.get(trigger)
+            if hit is None:
+                hit = found[trigger] = trigger in text
+            if hit:
+                return True
+        return not rule.triggers
 
     def _run_rules(
         self,
@@ -288,6 +306,9 @@ class Checker:
             ):
                 return True
         return False
+
+
+_DEFAULT_MAY_MATCH = Rule.may_match.__func__  # type: ignore[attr-defined]
 
 
 def _kind_of(display: str) -> FileKind:

@@ -156,7 +156,7 @@ _VIEW_BASE_PREFIXES = (
     "ninja.",
 )
 #: Project base classes are recognised by name in files that import a web framework.
-_VIEW_CLASS_NAME = re.compile(r"(?:View|ViewSet|APIView|ViewMixin|Endpoint|Resource)$")
+_VIEW_CLASS_NAME = re.compile(r"(?:View(?:Set)?(?:Mixin)?|Endpoint|Resource)$")
 
 _TASK_DECORATORS = frozenset(
     {
@@ -665,6 +665,9 @@ class LogCall:
     message: cst.Arg | None
     #: The positional arguments after the message (``%s`` values for stdlib logging).
     args: tuple[cst.Arg, ...]
+    #: True when the library was inferred from the receiver's name and the file's imports
+    #: (a logger imported from elsewhere), not seen being created.
+    guessed: bool = False
 
 
 def logging_call(node: cst.Call, ctx: FileContext) -> LogCall | None:
@@ -683,6 +686,7 @@ def logging_call(node: cst.Call, ctx: FileContext) -> LogCall | None:
         return None
     receiver = func.value
     library: LogLibrary | None = None
+    guessed = False
     names = ctx.qualified_names(receiver)
     if "logging" in names:
         library = "logging"
@@ -705,10 +709,11 @@ def logging_call(node: cst.Call, ctx: FileContext) -> LogCall | None:
             if written is None or not _LOGGER_NAME.match(written.rsplit(".", 1)[-1]):
                 return None
             library = _guess_library(ctx)
+            guessed = True
     positional = [a for a in node.args if a.keyword is None and not a.star]
     skip = 1 if method == "log" else 0
     message = positional[skip] if len(positional) > skip else None
-    return LogCall(library, method, message, tuple(positional[skip + 1 :]))
+    return LogCall(library, method, message, tuple(positional[skip + 1 :]), guessed)
 
 
 def _guess_library(ctx: FileContext) -> LogLibrary:

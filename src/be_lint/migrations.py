@@ -89,6 +89,10 @@ _DOWN_MARKER = re.compile(
 _last_looked: tuple[str, bool] = ("", False)
 
 
+#: ``pg_dump``/``mysqldump`` output: a snapshot of a schema, not a change to one.
+_DUMP = re.compile(r"^-- (?:PostgreSQL database dump|MySQL dump)", re.MULTILINE)
+
+
 def looks_like_migration(text: str) -> bool:
     """Cheap test on a Python file's text: is it an Alembic revision or a Django migration?
 
@@ -107,12 +111,15 @@ def detect_kind(path: str, text: str, kind: FileKind) -> MigrationKind | None:
     """The kind of migration ``text`` is, or None when it is not a migration.
 
     Every ``.sql`` file counts (as with Squawk: DDL rules only react to DDL, so query files
-    stay quiet), except the reverse scripts of tools that keep them in their own files.
+    stay quiet), except the reverse scripts of tools that keep them in their own files and
+    database dumps.
     Python files are recognised by content: an Alembic revision imports ``alembic.op`` and
     defines ``upgrade()``; a Django migration defines ``class Migration(...Migration)``.
     """
     if kind is FileKind.SQL:
-        return None if is_down_sql_path(path) else MigrationKind.SQL
+        if is_down_sql_path(path) or _DUMP.search(text[:2000]):
+            return None
+        return MigrationKind.SQL
     if "Migration" in text and _DJANGO_CLASS.search(text):
         return MigrationKind.DJANGO
     if "alembic" in text and _ALEMBIC_IMPORT.search(text) and _UPGRADE.search(text):
@@ -249,8 +256,10 @@ class Op:
     columns: tuple[ColumnSpec, ...] = ()
     #: ``ALTER_TYPE`` known to need no rewrite (Alembic ``existing_type`` says so).
     safe_type_change: bool = False
-    #: ``UPDATE`` touching every row (no WHERE, ``WHERE true``, or only NULL tests).
+    #: ``UPDATE`` touching every row (no WHERE, or ``WHERE true``).
     full_table: bool = False
+    #: ``UPDATE ... WHERE col IS NULL``: the columns tested (every row, if they are new).
+    null_backfill: frozenset[str] = frozenset()
     #: ``RUN_PYTHON``/``RUN_SQL``: a reverse was given.
     has_reverse: bool = True
     #: A Django field that is a foreign key (``ADD_COLUMN``).
@@ -501,7 +510,8 @@ class _SqlReader:
         if first == "DROP" and second == "INDEX":
             return self._drop_index()
         if first == "REINDEX":
-            concurrently = "CONCURRENTLY" in words[:4]
+            # sqlglot keeps the rest of a REINDEX as one opaque token: read the text.
+            concurrently = bool(re.search(r"\bconcurrently\b", self.stmt.text, re.IGNORECASE))
             return [self.op(OpKind.REINDEX, "REINDEX", concurrently=concurrently)]
         tree = self.stmt.tree
         if first == "ALTER" and second == "TABLE":
@@ -957,10 +967,14 @@ class _SqlReader:
         table = tree.this
         name = table.name if isinstance(table, exp.Table) else None
         where = tree.args.get("where")
-        full = where is None or _trivially_true(where.this) or _only_null_tests(where.this)
+        full = where is None or _trivially_true(where.this)
+        nulls: frozenset[str] = frozenset()
+        if where is not None and not full and _only_null_tests(where.this):
+            nulls = frozenset(c.name.lower() for c in where.this.find_all(exp.Column))
         if tree.args.get("from_") or tree.args.get("from") or tree.args.get("limit"):
             full = full and where is None
-        return self.op(OpKind.UPDATE, "UPDATE", table=name, full_table=full)
+            nulls = frozenset()
+        return self.op(OpKind.UPDATE, "UPDATE", table=name, full_table=full, null_backfill=nulls)
 
 
 def _word_of(token: Token) -> str:
@@ -1937,6 +1951,10 @@ class MigrationRule(SqlRule, PythonRule):
     #: Words one of which a Python migration must contain; empty means any migration.
     python_words: ClassVar[tuple[str, ...]] = ()
     _sql_pattern: ClassVar[re.Pattern[str] | None] = None
+    #: The ``sql-dialect`` settings the rule applies to (None: every dialect). Most BE3xx
+    #: rules describe Postgres locking and DDL; a MySQL or SQLite project gets no Postgres
+    #: advice.
+    dialects: ClassVar[frozenset[str] | None] = frozenset({"postgres"})
 
     def __init__(self, ctx: FileContext, options: Any) -> None:
         super().__init__(ctx, options)
@@ -1964,6 +1982,8 @@ class MigrationRule(SqlRule, PythonRule):
 
     @property
     def migration(self) -> Migration | None:
+        if self.dialects is not None and self.ctx.dialect not in self.dialects:
+            return None
         return analyze(self.ctx)
 
     def visit_Call(self, node: cst.Call) -> None:

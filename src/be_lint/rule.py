@@ -16,9 +16,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
+from be_lint.walker import STOP_VISITING
+
 if TYPE_CHECKING:
     from be_lint.context import FileContext
     from be_lint.sql.model import SqlStatement
+
+
+__all__ = ["STOP_VISITING"]
 
 
 class Severity(str, enum.Enum):
@@ -252,7 +257,9 @@ class PythonRule(Rule):
     """A rule over the libcst tree. Define ``visit_<Node>``/``leave_<Node>`` methods.
 
     The engine walks each tree once and calls these methods on every selected rule; ``self.ctx``
-    gives qualified names, ancestors and the SQL layer.
+    gives qualified names, ancestors and the SQL layer. A method that returns
+    ``STOP_VISITING`` gets no further calls for the file (cheap for rules that decide in
+    ``visit_Module`` that the file is not for them).
     """
 
     def report(

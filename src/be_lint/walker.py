@@ -17,6 +17,16 @@ import libcst as cst
 
 Handler = Callable[[Any], object]
 
+
+class _Stop:
+    def __repr__(self) -> str:
+        return "STOP_VISITING"
+
+
+#: A visit or leave method that returns this gets no more calls for the rest of the file, e.g.
+#: ``visit_Module`` of a rule that sees at once that the file is not for it.
+STOP_VISITING: Any = _Stop()
+
 #: Fields that only hold punctuation, whitespace or operators. Rules read operators from their
 #: parent (``node.operator``); they never need a visit of their own.
 _SKIPPED_FIELDS = frozenset(
@@ -183,7 +193,8 @@ def _call(
 ) -> None:
     for owner, handler in tuple(handlers):
         try:
-            handler(node)
+            if handler(node) is STOP_VISITING:
+                dispatch.drop(owner)
         except Exception as error:  # a rule bug must not stop the run
             on_error(owner, error)
             dispatch.drop(owner)

@@ -9,6 +9,7 @@ import libcst as cst
 
 from be_lint.index.querysets import Event, analysis, is_migration_path, is_test_path
 from be_lint.rule import FileKind, PythonRule, option
+from be_lint.walker import STOP_VISITING
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,16 @@ class OrmRule(PythonRule):
     def may_match(cls, text: str, kind: FileKind) -> bool:
         raise NotImplementedError
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def visit_Module(self, node: cst.Module) -> object:
         path = self.ctx.path
         if (not self.options.include_tests and is_test_path(path)) or (
             not self.options.include_migrations and is_migration_path(path)
         ):
             self._events = {}
-            return
-        self._events = analysis(self.ctx).for_code(self.meta.code)
+        else:
+            self._events = analysis(self.ctx).for_code(self.meta.code)
+        # Most files have no event: skip the per-name callbacks of the walk altogether.
+        return None if self._events else STOP_VISITING
 
     def _report_event(self, node: cst.CSTNode) -> None:
         if not self._events:

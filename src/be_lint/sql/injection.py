@@ -469,6 +469,9 @@ def _place(tree: exp.Expr, name: str) -> tuple[Position, str, bool]:
             return (Position.VALUE, "", True)
         if isinstance(node, exp.Var) and name in node.name:
             return (Position.VALUE, "", False)
+        if isinstance(node, exp.Placeholder) and name in str(node.this or ""):
+            # ``:{name}``: the name of a bind parameter is spliced in, not a value.
+            return (Position.IDENTIFIER, "bind parameter name", False)
         if isinstance(node, exp.Identifier) and name in node.name:
             return _place_identifier(node, name)
         if isinstance(node, exp.Anonymous) and isinstance(node.this, str) and name in node.this:
