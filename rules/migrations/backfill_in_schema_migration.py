@@ -13,11 +13,11 @@ outage; it also writes a new version of every row at once (bloat, replication la
 fails at the end, throws all the work away.
 
 Reported: an `UPDATE` with no `WHERE`, with `WHERE true`, or whose `WHERE` only tests columns
-added by this migration for `NULL` (all rows, then) in a migration that also changes an existing
-table -- raw SQL and Alembic's
-`op.execute(table.update()...)` -- and Django `RunPython` in an atomic migration that also
-changes an existing table (its Python runs inside the same transaction). Pure data migrations,
-and updates of tables created in the same migration, are quiet. (BE201 separately asks for
+added by this migration for `NULL` (all rows, then), in a migration that also changes an
+existing table -- raw SQL and Alembic's `op.execute(table.update()...)` -- and Django
+`RunPython` in an atomic migration that also changes an existing table (its Python runs inside
+the same transaction). Pure data migrations, and updates of tables created in the same
+migration, are quiet. (BE201 separately asks for
 `WHERE true` on purposeful full-table updates.)
 """
 

@@ -144,6 +144,9 @@ def downgrade():
     def check_op(self, op: Op, migration: Migration) -> None:
         return
 
+    def visit_Call(self, node: cst.Call) -> object:
+        return None  # this rule reads function bodies, not operations
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         migration = self.migration
         if migration is None or migration.kind is not MigrationKind.ALEMBIC:

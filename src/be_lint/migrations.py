@@ -42,7 +42,7 @@ from be_lint.sql.extract import extract_sql, source_from_sql_file
 from be_lint.sql.lexer import looks_like_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import Token, statement_tokens
-from be_lint.walker import children
+from be_lint.walker import STOP_VISITING, children
 
 __all__ = [
     "ColumnSpec",
@@ -1986,12 +1986,13 @@ class MigrationRule(SqlRule, PythonRule):
             return None
         return analyze(self.ctx)
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: cst.Call) -> object:
         migration = self.migration
         if migration is None:
-            return
+            return STOP_VISITING  # not a migration (or not this rule's dialect)
         for op in migration.by_call.get(id(node), ()):
             self.check_op(op, migration)
+        return None
 
     def check_statement(self, stmt: SqlStatement) -> None:
         if self.ctx.kind is not FileKind.SQL or self._sql_done:
