@@ -680,3 +680,35 @@ def test_triggers_cover_every_recognised_call(src: str) -> None:
 )
 def test_looks_like_sql(text: str, expected: bool) -> None:
     assert looks_like_sql(text) is expected
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "from alembic import op\nop.execute(q)",
+        "from alembic import op\nop.get_bind().execute(q)",
+        "bind.execute(q)",
+        "schema_editor.execute(q)",
+        "self.schema_editor.execute(q)",
+    ],
+)
+def test_migration_executors_are_strong_sinks(src: str) -> None:
+    """Migrations run any SQL they are given, so even non-SELECT text is SQL there."""
+    module = cst.parse_module(src)
+    ctx = FileContext(
+        path="t.py", kind=FileKind.PYTHON, text=src, module=module, dialect="postgres"
+    )
+    call = module.body[-1].body[0].value  # type: ignore[attr-defined]
+    found = sql_call(call, ctx)
+    assert found is not None and found.strong
+
+
+def test_other_executors_stay_weak() -> None:
+    src = "executor.execute(task)"
+    module = cst.parse_module(src)
+    ctx = FileContext(
+        path="t.py", kind=FileKind.PYTHON, text=src, module=module, dialect="postgres"
+    )
+    call = module.body[-1].body[0].value  # type: ignore[attr-defined]
+    found = sql_call(call, ctx)
+    assert found is not None and not found.strong

@@ -159,6 +159,7 @@ _DB_WORDS = frozenset(
         "txn",
         "transaction",
         "asyncpg",
+        "bind",
         "aiosqlite",
         "psycopg",
         "psycopg2",
@@ -235,7 +236,13 @@ def sql_call(call: cst.Call, ctx: FileContext) -> SqlCall | None:
         ):
             return None
     elif spec.receiver == "dbish":
-        strong = _looks_like_db(receiver)
+        # Alembic's ``op.execute`` and Django's ``schema_editor.execute`` in migrations run
+        # whatever SQL they get, typos and GRANTs included.
+        strong = (
+            _looks_like_db(receiver)
+            or "alembic.op" in ctx.qualified_names(receiver)
+            or _dotted_tail(receiver) == "schema_editor"
+        )
     else:
         strong = True
     return _with_argument(call, _callee(func), spec, strong=strong)
@@ -366,6 +373,12 @@ def _receiver_names(receiver: cst.BaseExpression) -> list[str]:
         else:
             current = None
     return names
+
+
+def _dotted_tail(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return node.value if isinstance(node, cst.Name) else None
 
 
 def _looks_like_db(receiver: cst.BaseExpression, vocabulary: frozenset[str] = _DB_WORDS) -> bool:
