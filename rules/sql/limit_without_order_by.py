@@ -7,8 +7,8 @@ import sqlglot.expressions as exp
 from be_lint.migrations import in_migration
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
 from be_lint.sql.calls import SQL_CALL_TRIGGERS
-from be_lint.sql.model import HoleKind, SqlStatement
-from be_lint.sql.parse import lowered
+from be_lint.sql.model import SqlStatement
+from be_lint.sql.parse import hole_may_hide_clause, lowered
 
 RATIONALE = """\
 Without `ORDER BY`, SQL returns rows in no defined order: whatever the plan produces today. The
@@ -91,7 +91,11 @@ def latest(cursor, order_clause):
             offset = select.args.get("offset")
             if offset is None and (limit is None or _at_most_one(limit)):
                 continue
-            if select.args.get("locks") or _single_row(select) or _hidden_order(stmt, select):
+            if (
+                select.args.get("locks")
+                or _single_row(select)
+                or hole_may_hide_clause(stmt, select)
+            ):
                 continue
             clause = "OFFSET" if offset is not None else "LIMIT"
             self.report_sql(
@@ -128,20 +132,3 @@ def _single_row(select: exp.Select) -> bool:
         return False
     expressions = [e.this if isinstance(e, exp.Alias) else e for e in select.expressions]
     return bool(expressions) and all(isinstance(e, exp.AggFunc) for e in expressions)
-
-
-def _hidden_order(stmt: SqlStatement, select: exp.Select) -> bool:
-    """A runtime value sqlglot read as an alias (or could not place) may hold ORDER BY."""
-    for hole in stmt.holes:
-        if hole.kind is not HoleKind.DYNAMIC:
-            continue
-        name = stmt.source.text[hole.start : hole.end]
-        placed = False
-        for node in select.walk():
-            if isinstance(node, exp.Identifier | exp.Literal) and name in str(node.this):
-                if node.find_ancestor(exp.TableAlias, exp.Alias) is not None:
-                    return True
-                placed = True
-        if not placed:
-            return True
-    return False

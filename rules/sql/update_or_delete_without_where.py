@@ -9,7 +9,8 @@ import sqlglot.expressions as exp
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
 from be_lint.sql.calls import SQL_CALL_TRIGGERS
-from be_lint.sql.model import HoleKind, SqlStatement
+from be_lint.sql.model import SqlStatement
+from be_lint.sql.parse import hole_may_hide_clause
 
 _KEYWORDS = re.compile(r"\b(?:update|delete)\b", re.IGNORECASE)
 
@@ -143,7 +144,7 @@ def log_update(logger, name):
         for target in _modifications(tree):
             if target.args.get("where") is not None or _restricted(target):
                 continue
-            if _may_hide_where(stmt, target):
+            if hole_may_hide_clause(stmt, target):
                 continue
             verb = "UPDATE" if isinstance(target, exp.Update) else "DELETE"
             table = _table_name(stmt, target)
@@ -175,27 +176,6 @@ def _restricted(target: exp.Expression) -> bool:
         join.args.get("on") is not None or join.args.get("using")
         for join in target.find_all(exp.Join)
     )
-
-
-def _may_hide_where(stmt: SqlStatement, target: exp.Expression) -> bool:
-    """True when a runtime value could carry the WHERE clause (``"DELETE FROM t " + where``).
-
-    A value sqlglot read as the target table or as a value (``SET a = {x}``) cannot; one it read
-    as an alias, or could not place, might.
-    """
-    for hole in stmt.holes:
-        if hole.kind is not HoleKind.DYNAMIC:
-            continue
-        name = stmt.source.text[hole.start : hole.end]
-        placed = False
-        for node in target.walk():
-            if isinstance(node, exp.Identifier | exp.Literal) and name in str(node.this):
-                if node.find_ancestor(exp.TableAlias, exp.Alias) is not None:
-                    return True
-                placed = True
-        if not placed:
-            return True
-    return False
 
 
 def _table_name(stmt: SqlStatement, target: exp.Expression) -> str | None:

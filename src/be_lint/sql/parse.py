@@ -25,7 +25,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError
 
 from be_lint.sql import lexer
-from be_lint.sql.model import SqlSource, SqlStatement
+from be_lint.sql.model import HoleKind, SqlSource, SqlStatement
 
 # sqlglot logs a warning for every statement it falls back to a ``Command`` for. Without a
 # handler those warnings would reach stderr through logging's last resort; a user who configures
@@ -286,3 +286,25 @@ def _search(stmt: SqlStatement, node: exp.Expr) -> tuple[int, int] | None:
     if at < 0:
         return None
     return (stmt.start + at, stmt.start + at + len(word))
+
+
+def hole_may_hide_clause(stmt: SqlStatement, scope: exp.Expression) -> bool:
+    """True when a runtime value spliced into ``scope`` could carry a whole clause.
+
+    ``"DELETE FROM t " + where`` or ``f"SELECT ... {order}"``: a value sqlglot read as a table
+    name or as a value (``SET a = {x}``) cannot hold a clause; one it read as an alias, or could
+    not place in ``scope`` at all, might.
+    """
+    for hole in stmt.holes:
+        if hole.kind is not HoleKind.DYNAMIC:
+            continue
+        name = stmt.source.text[hole.start : hole.end]
+        placed = False
+        for node in scope.walk():
+            if isinstance(node, exp.Identifier | exp.Literal) and name in str(node.this):
+                if node.find_ancestor(exp.TableAlias, exp.Alias) is not None:
+                    return True
+                placed = True
+        if not placed:
+            return True
+    return False
