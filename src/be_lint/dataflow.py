@@ -549,33 +549,36 @@ class _ScopeBuilder:
 
     def _for(self, node: cst.For, state: State) -> State | None:
         self.index(node.iter, state)
-        head: State = state
-        loop = _Loop()
-        for _ in range(_LOOP_ROUNDS):
+
+        def enter(head: State, loop: _Loop) -> State:
             inside = dict(head)
             self.bind_target(node.target, Kind.LOOP, node.iter, inside, loop_node=node)
-            self.loops.append(loop)
-            loop.continues = None
-            end = self.block(_body(node.body), inside)
-            self.loops.pop()
-            joined = _join(_join(head, end), loop.continues)
-            assert joined is not None
-            if _same(joined, head) or self.budget < 0:
-                head = joined
-                break
-            head = joined
-        after = self.block(_body(node.orelse.body), head) if node.orelse else head
-        return _join(after, loop.breaks)
+            return inside
+
+        return self._loop(state, enter, node.body, node.orelse)
 
     def _while(self, node: cst.While, state: State) -> State | None:
+        def enter(head: State, loop: _Loop) -> State:
+            self.index(node.test, head)
+            return self._walrus(node.test, head)
+
+        return self._loop(state, enter, node.body, node.orelse)
+
+    def _loop(
+        self,
+        state: State,
+        enter: Callable[[State, _Loop], State],
+        body: cst.BaseSuite,
+        orelse: cst.Else | None,
+    ) -> State | None:
+        """Run a loop body to a fixed point (bounded by ``_LOOP_ROUNDS`` and the budget)."""
         head: State = state
         loop = _Loop()
         for _ in range(_LOOP_ROUNDS):
-            self.index(node.test, head)
-            inside = self._walrus(node.test, head)
+            inside = enter(head, loop)
             self.loops.append(loop)
             loop.continues = None
-            end = self.block(_body(node.body), inside)
+            end = self.block(_body(body), inside)
             self.loops.pop()
             joined = _join(_join(head, end), loop.continues)
             assert joined is not None
@@ -583,7 +586,7 @@ class _ScopeBuilder:
                 head = joined
                 break
             head = joined
-        after = self.block(_body(node.orelse.body), head) if node.orelse else head
+        after = self.block(_body(orelse.body), head) if orelse else head
         return _join(after, loop.breaks)
 
     def _try(self, node: cst.Try | cst.TryStar, state: State) -> State | None:
