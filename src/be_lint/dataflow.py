@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from be_lint.names import ImportMap, dotted_name
+from be_lint.names import ImportMap, dotted_name, suite_statements
 from be_lint.walker import children
 
 
@@ -369,7 +369,7 @@ class _ScopeBuilder:
                 state[extra.name.value] = frozenset(
                     {self.scope.define(extra.name.value, Kind.PARAMETER, extra, role=role).index}
                 )
-        self.block(_body(node.body), state)
+        self.block(suite_statements(node.body), state)
 
     def module(self, node: cst.Module) -> None:
         self.block(node.body, {})
@@ -434,7 +434,7 @@ class _ScopeBuilder:
             for item in node.items:
                 if item.asname is not None:
                     self.bind_target(item.asname.name, Kind.OTHER, item.item, state)
-            return self.block(_body(node.body), state)
+            return self.block(suite_statements(node.body), state)
         if isinstance(node, cst.FunctionDef | cst.ClassDef):
             for decorator in node.decorators:
                 self.index(decorator.decorator, state)
@@ -515,14 +515,14 @@ class _ScopeBuilder:
             self.index(current.test, state)
             state = self._walrus(current.test, state)
             inside, outside = self._guard(current, state)
-            ends.append(self.block(_body(current.body), inside))
+            ends.append(self.block(suite_statements(current.body), inside))
             state = outside
             orelse = current.orelse
             if isinstance(orelse, cst.If):
                 current = orelse
                 continue
             if isinstance(orelse, cst.Else):
-                ends.append(self.block(_body(orelse.body), state))
+                ends.append(self.block(suite_statements(orelse.body), state))
             else:
                 ends.append(state)
             current = None
@@ -578,7 +578,7 @@ class _ScopeBuilder:
             inside = enter(head, loop)
             self.loops.append(loop)
             loop.continues = None
-            end = self.block(_body(body), inside)
+            end = self.block(suite_statements(body), inside)
             self.loops.pop()
             joined = _join(_join(head, end), loop.continues)
             assert joined is not None
@@ -586,14 +586,14 @@ class _ScopeBuilder:
                 head = joined
                 break
             head = joined
-        after = self.block(_body(orelse.body), head) if orelse else head
+        after = self.block(suite_statements(orelse.body), head) if orelse else head
         return _join(after, loop.breaks)
 
     def _try(self, node: cst.Try | cst.TryStar, state: State) -> State | None:
         # A handler may run after any statement of the body: it sees every state of the body.
         seen: State | None = state
         current: State | None = state
-        for statement in _body(node.body):
+        for statement in suite_statements(node.body):
             if current is None:
                 self.statement(statement, {})
                 continue
@@ -602,7 +602,7 @@ class _ScopeBuilder:
         ends: list[State | None] = []
         body_end = current
         if node.orelse is not None and body_end is not None:
-            body_end = self.block(_body(node.orelse.body), body_end)
+            body_end = self.block(suite_statements(node.orelse.body), body_end)
         ends.append(body_end)
         for handler in node.handlers:
             if handler.type is not None:
@@ -610,13 +610,13 @@ class _ScopeBuilder:
             start = dict(seen or {})
             if handler.name is not None:
                 self.bind_target(handler.name.name, Kind.OTHER, handler, start)
-            ends.append(self.block(_body(handler.body), start))
+            ends.append(self.block(suite_statements(handler.body), start))
         out: State | None = None
         for end in ends:
             out = _join(out, end)
         if node.finalbody is not None:
             start = _join(out, seen) or {}
-            finished = self.block(_body(node.finalbody.body), start)
+            finished = self.block(suite_statements(node.finalbody.body), start)
             return None if out is None else finished
         return out
 
@@ -630,7 +630,7 @@ class _ScopeBuilder:
                 inside[name.value] = frozenset({definition.index})
             if case.guard is not None:
                 self.index(case.guard, inside)
-            out = _join(out, self.block(_body(case.body), inside))
+            out = _join(out, self.block(suite_statements(case.body), inside))
         return out
 
     # -- bindings --------------------------------------------------------------------------------
@@ -865,14 +865,6 @@ def _annotated_as_injected(param: cst.Param) -> bool:
     name = dotted_name(annotation.annotation) or ""
     last = name.rsplit(".", 1)[-1]
     return last in ("Request", "WebSocket", "Session", "AsyncSession", "BackgroundTasks")
-
-
-def _body(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    if isinstance(suite, cst.IndentedBlock):
-        return suite.body
-    if isinstance(suite, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=suite.body)]
-    return ()
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:

@@ -21,7 +21,7 @@ from typing import Literal
 import libcst as cst
 
 from be_lint.context import FileContext
-from be_lint.names import dotted_name
+from be_lint.names import block_statements, dotted_name, suite_statements
 from be_lint.walker import children
 
 __all__ = [
@@ -508,9 +508,9 @@ def _assignments(scope: cst.CSTNode, ctx: FileContext) -> dict[str, frozenset[st
         facts.scopes[key] = {}  # a lookup made while collecting this scope sees it empty
         if isinstance(scope, cst.ClassDef):
             # ``self.x = ...`` in any method of the class.
-            found = _collect(_suite(scope.body), ctx, into_functions=True, only_self=True)
+            found = _collect(suite_statements(scope.body), ctx, into_functions=True, only_self=True)
         elif isinstance(scope, cst.FunctionDef):
-            found = _collect(_suite(scope.body), ctx, into_functions=False)
+            found = _collect(suite_statements(scope.body), ctx, into_functions=False)
             for param in (
                 *scope.params.posonly_params,
                 *scope.params.params,
@@ -541,14 +541,6 @@ def _annotation_names(annotation: cst.BaseExpression, ctx: FileContext) -> froze
     if isinstance(annotation, cst.BinaryOperation):
         return _annotation_names(annotation.left, ctx) | _annotation_names(annotation.right, ctx)
     return ctx.qualified_names(annotation)
-
-
-def _suite(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    if isinstance(body, cst.IndentedBlock):
-        return body.body
-    if isinstance(body, cst.SimpleStatementSuite):
-        return [cst.SimpleStatementLine(body=body.body)]
-    return []
 
 
 def _collect(
@@ -597,26 +589,11 @@ def _statements(statements: Iterable[cst.CSTNode], into_functions: bool) -> Iter
             continue
         elif isinstance(node, cst.FunctionDef):
             if into_functions:
-                stack.extend(reversed(_suite(node.body)))
+                stack.extend(reversed(suite_statements(node.body)))
         elif isinstance(node, cst.BaseCompoundStatement):
             if isinstance(node, cst.With):
                 yield node
-            stack.extend(reversed(list(_blocks(node))))
-
-
-def _blocks(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    body = getattr(node, "body", None)
-    if isinstance(body, cst.BaseSuite):
-        yield from _suite(body)
-    for attr in ("handlers", "cases"):
-        for handler in getattr(node, attr, ()) or ():
-            yield from _blocks(handler)
-    for attr in ("orelse", "finalbody"):
-        other = getattr(node, attr, None)
-        if isinstance(other, cst.If):
-            yield other
-        elif other is not None:
-            yield from _blocks(other)
+            stack.extend(reversed(list(block_statements(node))))
 
 
 # -- logging ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ ImportError: import json``) maps to both candidates; callers test membership.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 
@@ -84,9 +84,9 @@ class ImportMap:
             elif isinstance(node, cst.FunctionDef | cst.ClassDef):
                 if id(node) in top_level:
                     self._defined.add(node.name.value)
-                stack.extend(reversed(list(_blocks(node))))
+                stack.extend(reversed(list(block_statements(node))))
             elif isinstance(node, cst.BaseCompoundStatement):
-                stack.extend(reversed(list(_blocks(node))))
+                stack.extend(reversed(list(block_statements(node))))
 
     def _import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -141,24 +141,29 @@ class ImportMap:
         )
 
 
-def _blocks(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    """The statements directly inside a compound statement (body, else, except, finally)."""
+def block_statements(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The statements directly inside a compound statement (body, else, except, finally).
+
+    An ``elif`` comes back as the nested ``If`` itself.
+    """
     body = getattr(node, "body", None)
     if isinstance(body, cst.BaseSuite):
-        yield from _suite(body)
+        yield from suite_statements(body)
     for attr in ("handlers", "cases"):
         for handler in getattr(node, attr, ()) or ():
-            yield from _blocks(handler)
+            yield from block_statements(handler)
     for attr in ("orelse", "finalbody"):
         other = getattr(node, attr, None)
         if isinstance(other, cst.If):
             yield other
         elif other is not None and isinstance(getattr(other, "body", None), cst.BaseSuite):
-            yield from _suite(other.body)
+            yield from suite_statements(other.body)
 
 
-def _suite(suite: cst.BaseSuite) -> Iterable[cst.CSTNode]:
+def suite_statements(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    """The statements of a block; ``if x: a; b`` on one line reads as one statement line."""
     if isinstance(suite, cst.IndentedBlock):
-        yield from suite.body
-    elif isinstance(suite, cst.SimpleStatementSuite):
-        yield cst.SimpleStatementLine(body=suite.body)
+        return suite.body
+    if isinstance(suite, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=suite.body)]
+    return ()
