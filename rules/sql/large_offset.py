@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlglot.expressions as exp
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule, option
-from be_lint.sql.calls import SQL_CALL_TRIGGERS
+from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered
 
@@ -57,7 +57,7 @@ class LargeOffset(SqlRule):
         low = lowered(text)
         if "offset" not in low and "limit" not in low:
             return False
-        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+        return may_reach_sql(text, kind)
 
     bad = (
         Example(

@@ -6,7 +6,7 @@ import sqlglot.expressions as exp
 
 from be_lint.migrations import in_migration
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
-from be_lint.sql.calls import SQL_CALL_TRIGGERS
+from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import hole_may_hide_clause, lowered
 
@@ -49,7 +49,7 @@ class LimitWithoutOrderBy(SqlRule):
         low = lowered(text)
         if "limit" not in low and "offset" not in low and "fetch" not in low:
             return False
-        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+        return may_reach_sql(text, kind)
 
     bad = (
         Example(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlglot.expressions as exp
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
-from be_lint.sql.calls import SQL_CALL_TRIGGERS
+from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.extract import HOLE_NAME
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered
@@ -67,7 +67,7 @@ class NonSargablePredicate(SqlRule):
         low = lowered(text)
         if "where" not in low or not any(word in low for word in _WORDS):
             return False
-        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+        return may_reach_sql(text, kind)
 
     bad = (
         Example(

@@ -7,7 +7,7 @@ import re
 import sqlglot.expressions as exp
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
-from be_lint.sql.calls import SQL_CALL_TRIGGERS
+from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered
 
@@ -49,7 +49,7 @@ class NotInSubquery(SqlRule):
         low = lowered(text)
         if "not" not in low or "select" not in low or not _SHAPE.search(low):
             return False
-        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+        return may_reach_sql(text, kind)
 
     bad = (
         Example(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlglot.expressions as exp
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
-from be_lint.sql.calls import SQL_CALL_TRIGGERS
+from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered
 
@@ -48,7 +48,7 @@ class OrderByRandom(SqlRule):
         low = lowered(text)
         if "rand" not in low and "newid" not in low:
             return False
-        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+        return may_reach_sql(text, kind)
 
     bad = (
         Example(

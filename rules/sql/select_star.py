@@ -7,7 +7,7 @@ import sqlglot.expressions as exp
 
 from be_lint.migrations import in_migration
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
-from be_lint.sql.calls import SQL_CALL_TRIGGERS, sql_call
+from be_lint.sql.calls import may_reach_sql, sql_call
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered, statement_tokens
 
@@ -53,7 +53,7 @@ class SelectStar(SqlRule):
     def may_match(cls, text: str, kind: FileKind) -> bool:
         if "*" not in text or "select" not in lowered(text):
             return False
-        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+        return may_reach_sql(text, kind)
 
     bad = (
         Example(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlglot.dialects.dialect import Dialect
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule, option
-from be_lint.sql.calls import SQL_CALL_TRIGGERS, sql_call
+from be_lint.sql.calls import may_reach_sql, sql_call
 from be_lint.sql.extract import HOLE_NAME
 from be_lint.sql.model import HoleKind, SqlStatement
 from be_lint.sql.parse import Token, statement_tokens
@@ -123,7 +123,7 @@ class SqlSyntaxError(SqlRule):
 
     @classmethod
     def may_match(cls, text: str, kind: FileKind) -> bool:
-        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+        return may_reach_sql(text, kind)
 
     bad = (
         Example(

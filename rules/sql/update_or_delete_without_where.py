@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import sqlglot.expressions as exp
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
-from be_lint.sql.calls import SQL_CALL_TRIGGERS
+from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import hole_may_hide_clause
 
@@ -55,7 +55,7 @@ class UpdateOrDeleteWithoutWhere(SqlRule):
         # SQL keywords in any case; in Python the SQL must also reach a known DB call.
         if not _KEYWORDS.search(text):
             return False
-        return kind is FileKind.SQL or any(t in text for t in SQL_CALL_TRIGGERS)
+        return may_reach_sql(text, kind)
 
     bad = (
         Example(

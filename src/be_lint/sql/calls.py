@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from be_lint.names import dotted_name
+from be_lint.rule import FileKind
 from be_lint.sql.lexer import looks_like_sql
 
 if TYPE_CHECKING:
     from be_lint.context import FileContext
 
-#: A file containing none of these substrings contains no call this module recognises (for the
-#: engine's textual prefilter; it errs on the side of including files).
 #: A file that contains none of these cannot hold a call ``sql_call`` recognises: method names
 #: for the methods matched on any receiver, and for functions matched by qualified name the
 #: module or class name their import must spell out (``text`` only counts when it resolves to
@@ -52,6 +51,20 @@ SQL_CALL_TRIGGERS: tuple[str, ...] = (
     "cursor",
     "literal_column",
 )
+
+
+_last_reach: tuple[str | None, bool] = (None, False)
+
+
+def may_reach_sql(text: str, kind: FileKind) -> bool:
+    """Cheap prefilter shared by the SQL rules: a ``.sql`` file, or Python that may hold a call
+    ``sql_call`` recognises. Remembered for the last text, since every SQL rule asks in turn."""
+    global _last_reach
+    if kind is FileKind.SQL:
+        return True
+    if _last_reach[0] is not text:
+        _last_reach = (text, any(trigger in text for trigger in SQL_CALL_TRIGGERS))
+    return _last_reach[1]
 
 
 _DBAPI_KEYWORDS = ("sql", "query", "operation", "statement", "stmt", "sql_query")
