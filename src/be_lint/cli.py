@@ -249,24 +249,18 @@ def _print_diff(fixed: FixRun, findings: Sequence[Finding], unsafe: bool) -> NoR
     """``--diff``: the fixes as a unified diff; exit 1 when there is something to change."""
     for result in fixed.changed:
         sys.stdout.write(result.diff())
-    for result in fixed.files:
-        for finding in result.rejected:
-            click.echo(_rejected(finding), err=True)
-    count = fixed.applied
-    if count:
-        files = len(fixed.changed)
-        click.echo(
-            f"Would fix {count} finding{'s' if count != 1 else ''} in {files} "
-            f"file{'s' if files != 1 else ''}.",
-            err=True,
-        )
-    else:
-        click.echo("No fixes to apply.", err=True)
+    _fix_summary(fixed, "Would fix", "No fixes to apply.")
     _hint_unsafe(findings, unsafe)
     sys.exit(EXIT_FINDINGS if fixed.changed else EXIT_OK)
 
 
 def _report_fixes(fixed: FixRun, remaining: Sequence[Finding], unsafe: bool) -> None:
+    _fix_summary(fixed, "Fixed", None)
+    _hint_unsafe(remaining, unsafe)
+
+
+def _fix_summary(fixed: FixRun, verb: str, when_none: str | None) -> None:
+    """Rejected fixes, then "<verb> N findings in M files." on stderr."""
     for result in fixed.files:
         for finding in result.rejected:
             click.echo(_rejected(finding), err=True)
@@ -274,11 +268,12 @@ def _report_fixes(fixed: FixRun, remaining: Sequence[Finding], unsafe: bool) -> 
     if count:
         files = len(fixed.changed)
         click.echo(
-            f"Fixed {count} finding{'s' if count != 1 else ''} in {files} "
+            f"{verb} {count} finding{'s' if count != 1 else ''} in {files} "
             f"file{'s' if files != 1 else ''}.",
             err=True,
         )
-    _hint_unsafe(remaining, unsafe)
+    elif when_none is not None:
+        click.echo(when_none, err=True)
 
 
 def _hint_unsafe(findings: Sequence[Finding], unsafe: bool) -> None:
