@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import bisect
 import contextlib
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -174,7 +175,7 @@ class Checker:
                 finding = self._engine(
                     problem.code, display, problem.message, problem.line, problem.column
                 )
-                finding = _replace(finding, end_column=problem.end_column)
+                finding = dataclasses.replace(finding, end_column=problem.end_column)
                 kept.append(_with_snippet(finding, text))
         return self._finish(kept)
 
@@ -240,7 +241,7 @@ class Checker:
 
     def _adjust(self, finding: Finding) -> Finding:
         override = self._severity.get(finding.code)
-        return _replace(finding, severity=override) if override is not None else finding
+        return dataclasses.replace(finding, severity=override) if override is not None else finding
 
     def _engine(self, code: str, display: str, message: str, line: int, column: int) -> Finding:
         meta = engine_rules.BY_CODE[code].meta
@@ -323,12 +324,6 @@ def _glob_match(path: str, pattern: str) -> bool:
     """``.gitignore`` semantics: ``*`` stays within a directory, ``**`` crosses them, a pattern
     without a slash matches at any depth, a directory pattern matches everything below it."""
     return bool(_glob(pattern).match_file(path))
-
-
-def _replace(finding: Finding, **changes: Any) -> Finding:
-    import dataclasses
-
-    return dataclasses.replace(finding, **changes)
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -684,7 +679,7 @@ def _offset_position(line_starts: list[int], offset: int) -> tuple[int, int]:
 
 def _with_snippet(finding: Finding, text: str) -> Finding:
     lines = text.splitlines()
-    return _replace(finding, snippet=tuple(lines[finding.line - 1 : finding.line]))
+    return dataclasses.replace(finding, snippet=tuple(lines[finding.line - 1 : finding.line]))
 
 
 def with_fingerprints(findings: Sequence[Finding]) -> list[Finding]:
@@ -700,7 +695,7 @@ def with_fingerprints(findings: Sequence[Finding]) -> list[Finding]:
         index = seen.get(key, 0)
         seen[key] = index + 1
         digest = hashlib.sha256("\0".join((*key, str(index))).encode()).hexdigest()[:20]
-        out.append(_replace(finding, fingerprint=digest))
+        out.append(dataclasses.replace(finding, fingerprint=digest))
     return out
 
 
