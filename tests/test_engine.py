@@ -204,7 +204,7 @@ def test_selection() -> None:
     assert "BE701" not in codes(select=None, ignore=["BE70"])
     assert codes(select=["BE101"], extend_select=["BE201"]) == ["BE101", "BE201"]
     with pytest.raises(SelectionError):
-        select_rules(RULES, select=["BE9"])
+        select_rules(RULES, select=["BE99"])  # no rule has a BE99x code
     with pytest.raises(SelectionError):
         select_rules(RULES, select=["no-such-rule"])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -261,6 +262,8 @@ TEXT_CASES: dict[str, Callable[[Rules], Report]] = {
 GOLDEN_CASES = [
     *((reporter, case) for reporter in sorted(REPORTERS) for case in COMMON_CASES),
     *(("text", case) for case in TEXT_CASES),
+    # ``--statistics`` adds a per-rule table to the json document too.
+    ("json", "statistics"),
 ]
 
 
@@ -282,7 +285,7 @@ def test_golden(reporter: str, case: str, rules: Rules, update_golden: bool) -> 
 
 
 def test_registry_names() -> None:
-    assert sorted(REPORTERS) == ["github", "json", "sarif", "text"]
+    assert sorted(REPORTERS) == ["github", "gitlab", "json", "junit", "sarif", "text"]
 
 
 @pytest.mark.parametrize("reporter", sorted(REPORTERS))
@@ -411,3 +414,105 @@ def test_github_escaping() -> None:
 
 def test_github_empty_report_prints_nothing(rules: Rules) -> None:
     assert REPORTERS["github"](_empty(rules)) == ""
+
+
+def test_json_statistics(rules: Rules) -> None:
+    plain = json.loads(REPORTERS["json"](_several(rules)))
+    assert "statistics" not in plain
+    document = json.loads(REPORTERS["json"](_statistics(rules)))
+    assert document["statistics"] == [
+        {"code": "BE101", "name": "sql-string-format", "count": 2},
+        {"code": "BE701", "name": "request-without-timeout", "count": 2},
+        {"code": "BE001", "name": "syntax-error", "count": 1},
+    ]
+
+
+# -- gitlab (Code Quality) -------------------------------------------------------------------
+
+_GITLAB_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
+
+
+@pytest.mark.parametrize("case", sorted(COMMON_CASES))
+def test_gitlab_issues_have_the_required_keys(case: str, rules: Rules) -> None:
+    report = _build(case, rules)
+    issues = json.loads(REPORTERS["gitlab"](report))
+    assert isinstance(issues, list)
+    assert len(issues) == len(report.findings)
+    for issue, finding in zip(issues, report.findings, strict=True):
+        assert isinstance(issue["description"], str) and finding.message in issue["description"]
+        assert issue["check_name"] == f"{finding.code} {finding.name}"
+        assert re.fullmatch(r"[0-9a-f]{32}", issue["fingerprint"])
+        assert issue["severity"] in _GITLAB_SEVERITIES
+        assert issue["location"]["path"] == finding.path
+        assert issue["location"]["lines"]["begin"] == finding.line
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+
+
+def test_gitlab_severity_mapping_and_unique_fingerprints(rules: Rules) -> None:
+    issues = json.loads(REPORTERS["gitlab"](_several(rules)))
+    assert [issue["severity"] for issue in issues] == ["major", "major", "minor", "info", "major"]
+    fingerprints = [issue["fingerprint"] for issue in issues]
+    assert len(set(fingerprints)) == len(fingerprints)
+
+
+def test_gitlab_fingerprint_ignores_line_moves(rules: Rules) -> None:
+    import dataclasses
+
+    from be_lint.reporters.gitlab import fingerprint
+
+    finding = _several_findings()[0]
+    moved = dataclasses.replace(finding, line=finding.line + 30, end_line=finding.end_line + 30)
+    assert fingerprint(moved) == fingerprint(finding)
+    other_rule = dataclasses.replace(finding, code="BE102")
+    assert fingerprint(other_rule) != fingerprint(finding)
+
+
+def test_gitlab_empty_is_an_empty_array(rules: Rules) -> None:
+    assert REPORTERS["gitlab"](_empty(rules)) == "[]\n"
+
+
+# -- junit -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(COMMON_CASES))
+def test_junit_is_well_formed(case: str, rules: Rules) -> None:
+    report = _build(case, rules)
+    output = REPORTERS["junit"](report)
+    root = ET.fromstring(output.encode("utf-8"))
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert len(suites) == 1
+    failures = suites[0].findall("testcase/failure")
+    assert len(failures) == len(report.findings) == int(suites[0].get("failures", "-1"))
+    assert int(suites[0].get("tests", "-1")) == len(suites[0].findall("testcase"))
+    # Nothing that changes from run to run.
+    assert "timestamp" not in output and "time=" not in output and "hostname" not in output
+
+
+def test_junit_test_cases_per_rule(rules: Rules) -> None:
+    root = ET.fromstring(REPORTERS["junit"](_several(rules)).encode("utf-8"))
+    cases = root.findall("testsuite/testcase")
+    assert [case.get("name") for case in cases] == [
+        "BE001 syntax-error",
+        "BE101 sql-string-format",
+        "BE701 request-without-timeout",
+        "BE702 retry-without-backoff",
+    ]
+    # A rule that ran without findings is a passing test case.
+    assert cases[3].findall("failure") == []
+    assert [f.get("type") for f in cases[2].findall("failure")] == ["warning", "info"]
+    assert cases[1].findall("failure")[0].get("message") == (
+        "app/db.py:12:17: SQL query built with an f-string"
+    )
+
+
+def test_junit_escapes_hostile_text(rules: Rules) -> None:
+    root = ET.fromstring(REPORTERS["junit"](_escaping(rules)).encode("utf-8"))
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None
+    message = failure.get("message", "")
+    # Quotes, newlines and non-ASCII survive; the escape character (not allowed in XML 1.0)
+    # is replaced rather than breaking the document.
+    assert 'Value "50%, then: 100%"\r\nsecond line: ünïcode ✓ 漢字' in message
+    assert "\x1b" not in message
+    assert failure.text is not None and "help: First line, with: punctuation" in failure.text

@@ -46,6 +46,7 @@ class CountThenLoad(OrmRule):
             "https://docs.djangoproject.com/en/stable/topics/db/optimization/"
             "#don-t-overuse-count-and-exists",
         ),
+        frameworks=("django",),
     )
     triggers = ORM_TRIGGERS
 

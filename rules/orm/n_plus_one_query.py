@@ -112,6 +112,7 @@ class NPlusOneQuery(OrmRule):
             "https://docs.djangoproject.com/en/stable/ref/models/querysets/#prefetch-related",
             "https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",
         ),
+        frameworks=("django", "sqlalchemy"),
     )
     triggers = ORM_TRIGGERS
 

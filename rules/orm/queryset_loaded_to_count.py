@@ -47,6 +47,7 @@ class QuerysetLoadedToCount(OrmRule):
             "https://docs.djangoproject.com/en/stable/ref/models/querysets/#count",
             "https://docs.djangoproject.com/en/stable/ref/models/querysets/#exists",
         ),
+        frameworks=("django", "sqlalchemy"),
     )
     triggers = ORM_TRIGGERS
 

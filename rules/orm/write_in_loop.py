@@ -58,6 +58,7 @@ class WriteInLoop(OrmRule):
             "https://docs.djangoproject.com/en/stable/ref/models/querysets/#bulk-create",
             "https://docs.djangoproject.com/en/stable/ref/models/querysets/#bulk-update",
         ),
+        frameworks=("django",),
     )
     triggers = ORM_TRIGGERS
 

@@ -73,6 +73,7 @@ class DjangoOrmInAsync(PythonRule):
             "https://docs.djangoproject.com/en/stable/topics/async/#queries-the-orm",
             "https://docs.djangoproject.com/en/stable/topics/async/#async-safety",
         ),
+        frameworks=("django",),
     )
     triggers = ("objects", "_default_manager", "_base_manager")
 

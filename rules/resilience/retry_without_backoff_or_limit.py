@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from be_lint.frameworks import descendants, keyword_arg, spreads_kwargs
+from be_lint.frameworks import called_names, descendants, keyword_arg, spreads_kwargs
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -25,6 +25,13 @@ goes round again. It reports such a loop when nothing in it waits (`sleep`, `wai
 helper) or, for `while True`, when nothing stops it (no attempt counter or deadline checked in
 an `if` that raises, breaks or returns). A retry of an expected, input-related error (say
 `IntegrityError` while picking a fresh random code) is not reported.
+
+Outbound deliveries (webhooks, HTTP callbacks) are often retried on the response instead of an
+exception: `resp = requests.post(...)` followed by `if resp.ok: break` (or `if
+resp.status_code >= 500: continue`). Such loops are checked the same way, and a loop that
+retries a POST/PUT/PATCH after a constant `sleep(5)` is reported too: every sender that failed
+during an outage comes back at the same moment, so delivery retries need a growing delay with
+jitter.
 
 Retry decorators are checked too: `tenacity.retry` without `stop=` and `retrying.retry` without
 a `stop_*` argument retry forever, as does `backoff.on_exception`/`on_predicate` without
@@ -64,6 +71,9 @@ _BOUND_NAME = re.compile(
     re.IGNORECASE,
 )
 
+_HTTP_LIBRARIES = ("requests.", "httpx.", "aiohttp.", "urllib3.")
+_HTTP_RECEIVER = re.compile(r"session|client|http", re.IGNORECASE)
+
 _TENACITY_RETRY = frozenset({"tenacity.retry"})
 _TENACITY_OBJECTS = frozenset(
     {"tenacity.Retrying", "tenacity.AsyncRetrying", "tenacity.asyncio.AsyncRetrying"}
@@ -90,6 +100,8 @@ class RetryWithoutBackoffOrLimit(PythonRule):
         ),
     )
     triggers = ("retry", "backoff", "Retrying", "while", "range", "count")
+    #: 2: retries of HTTP writes decided on the response status, and fixed delays between them.
+    version = 2
 
     @classmethod
     def may_match(cls, text: str, kind: FileKind) -> bool:
@@ -152,12 +164,71 @@ def ship(order):
     return carrier.ship(order)
 """
         ),
+        Example(
+            """\
+import time
+
+import requests
+
+
+def deliver_webhook(url, payload):
+    # retried on the response status, with no pause between attempts
+    for attempt in range(5):  # expect: BE713
+        response = requests.post(url, json=payload, timeout=10)
+        if response.status_code < 500:
+            return response
+
+
+def deliver_forever(session, url, payload):
+    while True:  # expect: BE713
+        response = session.post(url, json=payload, timeout=10)
+        if response.ok:
+            break
+        time.sleep(2)
+
+
+def deliver_fixed(url, payload):
+    for attempt in range(5):  # expect: BE713
+        try:
+            return requests.post(url, json=payload, timeout=10)
+        except requests.ConnectionError:
+            time.sleep(5)
+"""
+        ),
     )
     good = (
         Example(
             """\
 import random
 import time
+
+import requests
+
+
+def deliver_webhook(url, payload):
+    for attempt in range(5):
+        response = requests.post(url, json=payload, timeout=10)
+        if response.ok:
+            return response
+        time.sleep(min(60, 2 ** attempt) + random.random())
+
+
+def export_pages(session, url, pages):
+    # a paging loop: every request is a different one
+    for page in range(pages):
+        response = session.post(url, json={"page": page}, timeout=10)
+        if response.status_code != 200:
+            break
+        store(response.json())
+
+
+def poll_status(client, job_id):
+    # GET polling with a fixed interval is not a delivery retry
+    for _ in range(30):
+        status = client.get(f"/jobs/{job_id}")
+        if status.json()["done"]:
+            return status
+        time.sleep(2)
 
 
 def fetch(client):
@@ -248,13 +319,31 @@ def consume(queue):
             if not _success_leaves(attempt, body):
                 continue
             handlers.extend(h for h in attempt.handlers if self._retries(h))
+        check: cst.If | None = None
         if not handlers:
+            # Outbound delivery retried on the response status, without any ``try``.
+            check = self._status_retry(node, body)
+            if check is None:
+                return
+        delays = [n for n in _loop_nodes(body) if _is_delay(n)]
+        delayed = bool(delays)
+        if check is not None:
+            limited = bounded or _has_limit_besides(body)
+        else:
+            limited = bounded or _has_limit(body, tries, handlers)
+        fixed = (
+            delayed
+            and all(_constant_delay(d) for d in delays)
+            and any(self._http_write(n) for n in _loop_nodes(body))
+        )
+        if delayed and limited and not fixed:
             return
-        delayed = any(_is_delay(n) for n in _loop_nodes(body))
-        limited = bounded or _has_limit(body, tries, handlers)
-        if delayed and limited:
-            return
-        if not delayed and not limited:
+        if fixed and limited:
+            message = (
+                "this loop retries an HTTP write after a fixed delay: clients that failed "
+                "together retry together, with no backoff or jitter"
+            )
+        elif not delayed and not limited:
             message = (
                 "this loop retries at once and forever: a persistent failure spins at full "
                 "speed and never gives up"
@@ -272,6 +361,69 @@ def consume(queue):
             help="limit the attempts and sleep with exponential backoff and jitter between "
             "them (or use tenacity/backoff with a stop condition)",
         )
+
+    def _status_retry(self, loop: cst.While | cst.For, body: cst.IndentedBlock) -> cst.If | None:
+        """The ``if`` on an HTTP write's response that ends a retry loop on success.
+
+        ``resp = requests.post(...)`` then ``if resp.ok: break`` (or ``return``), or ``if
+        resp.status_code >= 500: continue`` followed by ``return resp``. A retry sends the same
+        request again: a request built from the loop variable or from names the loop changes
+        (pages, batches) is not a retry.
+        """
+        statements = list(body.body)
+        changing = _assigned_names(body)
+        if isinstance(loop, cst.For):
+            changing |= {
+                n.value for n in (loop.target, *descendants(loop.target)) if isinstance(n, cst.Name)
+            }
+        for index, statement in enumerate(statements):
+            name = self._write_target(statement)
+            if name is None:
+                continue
+            assert isinstance(statement, cst.SimpleStatementLine)
+            request = statement.body[0]
+            assert isinstance(request, cst.Assign)
+            if any(
+                isinstance(n, cst.Name) and n.value in changing and n.value != name
+                for n in descendants(request.value)
+            ):
+                continue
+            later = statements[index + 1 :]
+            for position, candidate in enumerate(later):
+                if not isinstance(candidate, cst.If) or not _mentions(candidate.test, name):
+                    continue
+                if _exits(candidate.body):
+                    return candidate
+                if _continues(candidate.body) and any(
+                    isinstance(s, cst.SimpleStatementLine)
+                    and any(isinstance(x, cst.Break | cst.Return) for x in s.body)
+                    for s in later[position + 1 :]
+                ):
+                    return candidate
+        return None
+
+    def _write_target(self, statement: cst.CSTNode) -> str | None:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return None
+        small = statement.body[0]
+        if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+            return None
+        target = small.targets[0].target
+        value = small.value.expression if isinstance(small.value, cst.Await) else small.value
+        if isinstance(target, cst.Name) and self._http_write(value):
+            return target.value
+        return None
+
+    def _http_write(self, node: cst.CSTNode) -> bool:
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            return False
+        if node.func.attr.value not in ("post", "put", "patch"):
+            return False
+        names = self.ctx.qualified_names(node.func) or called_names(node, self.ctx)
+        if any(n.startswith(_HTTP_LIBRARIES) for n in names):
+            return True
+        receiver = self.ctx.dotted_name(node.func.value) or ""
+        return bool(_HTTP_RECEIVER.search(receiver.rsplit(".", 1)[-1]))
 
     def _retries(self, handler: cst.ExceptHandler) -> bool:
         """A handler for a transient error that goes round the loop again."""
@@ -459,3 +611,59 @@ def _names_bound(test: cst.BaseExpression, counters: set[str]) -> bool:
     if isinstance(test, cst.Name):
         return test.value in counters or bool(_BOUND_NAME.search(test.value))
     return False
+
+
+def _mentions(test: cst.BaseExpression, name: str) -> bool:
+    return any(isinstance(n, cst.Name) and n.value == name for n in (test, *descendants(test)))
+
+
+def _continues(node: cst.CSTNode) -> bool:
+    """``continue`` in ``node`` that goes round the current loop."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Continue):
+            return True
+        stack.extend(_children_in_loop(current))
+    return False
+
+
+def _constant_delay(call: cst.CSTNode) -> bool:
+    """``time.sleep(5)``: a delay whose arguments are all number literals (no backoff)."""
+    return isinstance(call, cst.Call) and all(
+        isinstance(a.value, cst.Integer | cst.Float) for a in call.args
+    )
+
+
+def _has_limit_besides(body: cst.IndentedBlock) -> bool:
+    """An ``if`` that stops a status-retry loop on a counter or deadline (the success check
+    counts only when it also tests one: ``if resp.ok or attempt > 5: break``)."""
+    counters = {
+        target.value
+        for node in _loop_nodes(body)
+        if isinstance(node, cst.AugAssign)
+        for target in [node.target]
+        if isinstance(target, cst.Name)
+    }
+    for node in _loop_nodes(body):
+        if (
+            isinstance(node, cst.If)
+            and _exits(node.body, raising=True)
+            and _names_bound(node.test, counters)
+        ):
+            return True
+    return False
+
+
+def _assigned_names(body: cst.CSTNode) -> set[str]:
+    """Names assigned (``=``, ``+=``, ``for`` targets) inside a loop body."""
+    out: set[str] = set()
+    for node in _loop_nodes(body):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.For):
+            targets = [node.target]
+        for target in targets:
+            out.update(n.value for n in (target, *descendants(target)) if isinstance(n, cst.Name))
+    return out

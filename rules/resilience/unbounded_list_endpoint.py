@@ -13,6 +13,7 @@ from be_lint.frameworks import (
     per_request_function,
     positional_params,
 )
+from be_lint.http_semantics import handler_methods
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -27,7 +28,10 @@ The rule reports `.all()` in what a request handler returns (directly, inside `l
 pagination: no `limit`/`offset`/`slice`/`paginate` call, no slice of the query, and no
 parameter named like a page or limit. It is opt-in: small, fixed lookup tables are legitimately
 returned whole, and frameworks with pagination configured globally (DRF's
-`DEFAULT_PAGINATION_CLASS`) paginate outside the handler.
+`DEFAULT_PAGINATION_CLASS`) paginate outside the handler. Only handlers that answer `GET`
+are list endpoints: the methods come from the route declaration or from the project's routes
+(`be-lint routes`). This rule belongs to the API contract (BE9xx) topic as well; it keeps its
+released BE715 code and has no BE9xx twin.
 """
 
 HOW_TO_FIX = """\
@@ -85,6 +89,7 @@ class UnboundedListEndpoint(PythonRule):
         enabled_by_default=False,
         references=("https://cwe.mitre.org/data/definitions/770.html",),
     )
+    version = 2
     triggers = (".all()",)
     bad = (
         Example(
@@ -139,6 +144,12 @@ def list_orders(limit: int = 50, offset: int = 0, db=Depends(get_db)):
 @router.get("/orders/recent")
 def recent_orders(db=Depends(get_db)):
     return db.query(Order).order_by(Order.created.desc()).limit(20).all()
+
+
+@router.post("/orders/bulk")
+def create_orders(payload: list[OrderIn], db=Depends(get_db)):
+    # answers the rows it created: not a list endpoint
+    return db.query(Order).filter(Order.batch == save_all(db, payload)).all()
 """
         ),
         Example(
@@ -169,6 +180,13 @@ class OrderViewSet(viewsets.ModelViewSet):
             return
         handler, kind = found
         if kind == "view" and not _responds(handler, self.ctx.ancestors):
+            return
+        # A list is read with GET: a POST or DELETE that happens to return rows is not a list
+        # endpoint (methods from the declaration or the project's routes, when known).
+        ancestors = self.ctx.ancestors
+        index = next((i for i, a in enumerate(ancestors) if a is handler), len(ancestors))
+        methods = handler_methods(handler, self.ctx, ancestors[:index])
+        if methods is not None and "GET" not in methods:
             return
         # A Django view returns a response object, never a bare queryset (which would be lazy
         # anyway): there only ``.all()`` inside a response, ``list()`` or serializer counts.

@@ -132,6 +132,12 @@ class Config:
     """Directory of the config file (or the working directory); exclude patterns and
     per-file-ignores globs are relative to it."""
     config_path: Path | None = None
+    cache: bool = True
+    """Keep per-file results in ``cache_dir`` (``--no-cache`` turns it off for one run)."""
+    cache_dir: Path | None = None
+    """Where the cache lives; None means ``.be-lint-cache`` in ``project_root``."""
+    baseline: Path | None = None
+    """A baseline file (``be-lint baseline``) whose findings are not reported."""
 
     @property
     def all_excludes(self) -> tuple[str, ...]:
@@ -456,6 +462,16 @@ def sql_dialect_names() -> tuple[str, ...]:
     return tuple(sorted(name for name in classes if name))
 
 
+def _path(value: object, label: str, base_dir: Path) -> Path:
+    """A path relative to the configuration file's directory (or, on the command line, to
+    the working directory); it need not exist yet."""
+    if isinstance(value, Path):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{label}: expected a path (a non-empty string), got {value!r}")
+    return Path(os.path.normpath(base_dir / Path(value.strip()).expanduser()))
+
+
 def _rule_paths(value: object, label: str, base_dir: Path) -> tuple[Path, ...]:
     if isinstance(value, list | tuple):
         # Programmatic overrides may pass Path objects; TOML always gives strings.
@@ -486,6 +502,9 @@ _KEYS: dict[str, tuple[str, Parser]] = {
     # Not in the brief's list but in Ruff's: pre-commit passes every staged file explicitly,
     # and this is how a project makes its excludes apply to those too.
     "force-exclude": ("force_exclude", _bool),
+    "cache": ("cache", _bool),
+    "cache-dir": ("cache_dir", _path),
+    "baseline": ("baseline", _path),
 }
 """TOML key -> (Config field, parser). Keys are kebab-case, like Ruff's."""
 

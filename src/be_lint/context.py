@@ -75,11 +75,26 @@ class FileContext:
         #: ask the same question about a node compute the answer once.
         self.memo: dict[object, object] = {}
         self._project = project
+        #: Whether a rule read the project index (results that did depend on the whole
+        #: project, so the cache keys them by the index too).
+        self.project_used = False
+
+    def release(self) -> None:
+        """Drop the per-file caches once the file is done. Analyses kept in them refer back
+        to this context; breaking those cycles lets the syntax tree be freed at once instead
+        of waiting for the cyclic garbage collector to walk all of it."""
+        self.memo.clear()
+        if self._dataflow is not None:
+            self._dataflow.release()
+            self._dataflow = None
+        self._sql_sources.clear()
+        self._statements.clear()
 
     @property
     def project(self) -> ProjectIndex | None:
         """Facts that cross files (ORM models). A run without an index (stdin, a single text
         checked through the API) gets the index of this file alone, built on first use."""
+        self.project_used = True
         if self._project is None and self.kind is FileKind.PYTHON:
             from be_lint.index import index_text
 

@@ -103,7 +103,8 @@ class Definition:
     position: int | None = None
     #: For PARAMETER: "self" (self/cls), "request" (the request object), "route" (a value
     #: a web framework fills from the request), "injected" (a framework dependency such as
-    #: FastAPI's ``Depends()``), or "" for an ordinary parameter.
+    #: FastAPI's ``Depends()``), "typed" (a route value the framework converts: ``id: int``,
+    #: ``<int:id>``, an enum), or "" for an ordinary parameter.
     role: str = ""
     #: For IMPORT: the imported name is a constant of this project.
     constant: bool = False
@@ -272,6 +273,207 @@ def _is_route(function: cst.FunctionDef) -> bool:
     return False
 
 
+# -- constant folding --------------------------------------------------------------------------
+
+
+class _NotConstant(Exception):
+    """Raised inside ``fold`` when an expression has no value known before running."""
+
+
+#: A name's constant value, or raises ``_NotConstant``.
+Lookup = Callable[[cst.Name], object]
+_FOLD_DEPTH = 12
+_FOLD_LIMIT = 10_000
+
+
+def fold(expr: cst.BaseExpression, lookup: Lookup | None = None, depth: int = 0) -> object:
+    """The value of a constant expression (``7 * 42 - 10 > 200``, ``"ABC"[1]``, ``{"k": 1}["k"]``).
+
+    ``lookup`` gives the constant values of names (a local ``num = 86``); without it names are
+    not constant. Raises ``_NotConstant`` for anything that needs the program to run. Results are
+    plain Python values; large ones (``"a" * 10**9``) are refused rather than built.
+    """
+    if depth > _FOLD_DEPTH:
+        raise _NotConstant
+    if isinstance(expr, cst.Integer | cst.Float | cst.SimpleString | cst.ConcatenatedString):
+        value = expr.evaluated_value
+        if value is None:
+            raise _NotConstant
+        return value
+    if isinstance(expr, cst.Name):
+        if expr.value == "True":
+            return True
+        if expr.value == "False":
+            return False
+        if expr.value == "None":
+            return None
+        if lookup is None:
+            raise _NotConstant
+        return lookup(expr)
+    if isinstance(expr, cst.UnaryOperation):
+        inner = fold(expr.expression, lookup, depth + 1)
+        operator = expr.operator
+        if isinstance(operator, cst.Not):
+            return not inner
+        if isinstance(inner, bool) or not isinstance(inner, int | float):
+            raise _NotConstant
+        if isinstance(operator, cst.Minus):
+            return -inner
+        if isinstance(operator, cst.Plus):
+            return +inner
+        if isinstance(operator, cst.BitInvert) and isinstance(inner, int):
+            return ~inner
+        raise _NotConstant
+    if isinstance(expr, cst.BooleanOperation):
+        left = fold(expr.left, lookup, depth + 1)
+        if isinstance(expr.operator, cst.And):
+            return fold(expr.right, lookup, depth + 1) if left else left
+        return left if left else fold(expr.right, lookup, depth + 1)
+    if isinstance(expr, cst.BinaryOperation):
+        return _fold_binary(
+            expr.operator, fold(expr.left, lookup, depth + 1), fold(expr.right, lookup, depth + 1)
+        )
+    if isinstance(expr, cst.Comparison):
+        left = fold(expr.left, lookup, depth + 1)
+        for target in expr.comparisons:
+            right = fold(target.comparator, lookup, depth + 1)
+            if not _fold_compare(target.operator, left, right):
+                return False
+            left = right
+        return True
+    if isinstance(expr, cst.Tuple | cst.List):
+        items = []
+        for element in expr.elements:
+            if isinstance(element, cst.StarredElement):
+                raise _NotConstant
+            items.append(fold(element.value, lookup, depth + 1))
+        return tuple(items) if isinstance(expr, cst.Tuple) else items
+    if isinstance(expr, cst.Dict):
+        mapping: dict[object, object] = {}
+        for entry in expr.elements:
+            if not isinstance(entry, cst.DictElement):
+                raise _NotConstant
+            key = fold(entry.key, lookup, depth + 1)
+            if not isinstance(key, str | int | float | bool | tuple | None):
+                raise _NotConstant
+            try:
+                mapping[key] = fold(entry.value, lookup, depth + 1)
+            except TypeError:  # a tuple key holding a list
+                raise _NotConstant from None
+        return mapping
+    if isinstance(expr, cst.Subscript):
+        container = fold(expr.value, lookup, depth + 1)
+        key = constant_key(expr, lookup)
+        try:
+            return container[key]  # type: ignore[index]
+        except (LookupError, TypeError, ValueError):
+            raise _NotConstant from None
+    if isinstance(expr, cst.IfExp):
+        test = fold(expr.test, lookup, depth + 1)
+        return fold(expr.body if test else expr.orelse, lookup, depth + 1)
+    raise _NotConstant
+
+
+def constant_key(expr: cst.Subscript, lookup: Lookup | None = None) -> object:
+    """The constant index of ``x[k]`` (one plain index, no slice), or raises ``_NotConstant``."""
+    if len(expr.slice) != 1:
+        raise _NotConstant
+    index = expr.slice[0].slice
+    if not isinstance(index, cst.Index) or index.star is not None:
+        raise _NotConstant
+    key = fold(index.value, lookup)
+    if isinstance(key, list | dict):
+        raise _NotConstant
+    return key
+
+
+def _fold_binary(operator: cst.BaseBinaryOp, left: object, right: object) -> object:
+    numbers = (
+        isinstance(left, int | float)
+        and isinstance(right, int | float)
+        and not isinstance(left, bool)
+        and not isinstance(right, bool)
+    )
+    try:
+        if isinstance(operator, cst.Add):
+            if numbers or (isinstance(left, str) and isinstance(right, str)):
+                return left + right  # type: ignore[operator]
+        elif isinstance(operator, cst.Multiply):
+            if numbers:
+                return left * right  # type: ignore[operator]
+            if (
+                isinstance(left, str)
+                and isinstance(right, int)
+                and 0 <= right * len(left) <= _FOLD_LIMIT
+            ):
+                return left * right
+        elif numbers:
+            assert isinstance(left, int | float) and isinstance(right, int | float)
+            if isinstance(operator, cst.Subtract):
+                return left - right
+            if isinstance(operator, cst.Divide):
+                return left / right
+            if isinstance(operator, cst.FloorDivide):
+                return left // right
+            if isinstance(operator, cst.Modulo):
+                return left % right
+            if isinstance(operator, cst.Power) and abs(right) <= 64:
+                return left**right
+            if isinstance(left, int) and isinstance(right, int):
+                if isinstance(operator, cst.BitAnd):
+                    return left & right
+                if isinstance(operator, cst.BitOr):
+                    return left | right
+                if isinstance(operator, cst.BitXor):
+                    return left ^ right
+                if isinstance(operator, cst.LeftShift) and 0 <= right <= 64:
+                    return left << right
+                if isinstance(operator, cst.RightShift) and right >= 0:
+                    return left >> right
+    except (ArithmeticError, ValueError):
+        pass
+    raise _NotConstant
+
+
+def _fold_compare(operator: cst.BaseCompOp, left: object, right: object) -> bool:
+    try:
+        if isinstance(operator, cst.Equal):
+            return bool(left == right)
+        if isinstance(operator, cst.NotEqual):
+            return bool(left != right)
+        if isinstance(operator, cst.Is):
+            return left is None and right is None if None in (left, right) else _raise()
+        if isinstance(operator, cst.IsNot):
+            return not (left is None and right is None) if None in (left, right) else _raise()
+        if isinstance(operator, cst.In):
+            return left in right  # type: ignore[operator]
+        if isinstance(operator, cst.NotIn):
+            return left not in right  # type: ignore[operator]
+        if isinstance(operator, cst.LessThan):
+            return bool(left < right)  # type: ignore[operator]
+        if isinstance(operator, cst.LessThanEqual):
+            return bool(left <= right)  # type: ignore[operator]
+        if isinstance(operator, cst.GreaterThan):
+            return bool(left > right)  # type: ignore[operator]
+        if isinstance(operator, cst.GreaterThanEqual):
+            return bool(left >= right)  # type: ignore[operator]
+    except TypeError:
+        pass
+    raise _NotConstant
+
+
+def _raise() -> bool:
+    raise _NotConstant
+
+
+def truth(expr: cst.BaseExpression, lookup: Lookup | None = None) -> bool | None:
+    """True/False for a condition whose value is known before running, else None."""
+    try:
+        return bool(fold(expr, lookup))
+    except (_NotConstant, RecursionError):
+        return None
+
+
 # -- scopes ------------------------------------------------------------------------------------
 
 
@@ -395,8 +597,23 @@ class _ScopeBuilder:
             if last in _FASTAPI_INPUTS:
                 return "route"
         if route and not _annotated_as_injected(param):
+            if self._typed_by_framework(param):
+                return "typed"
             return "route"
         return ""
+
+    def _typed_by_framework(self, param: cst.Param) -> bool:
+        """A route parameter the framework converts or rejects: ``item_id: int``,
+        ``uid: UUID``, ``kind: Literal["a", "b"]``, a module enum, Flask ``<int:uid>``."""
+        node = self.scope.node
+        if isinstance(node, cst.FunctionDef):
+            converter = _route_converters(node).get(param.name.value)
+            if converter in ("int", "float", "uuid"):
+                return True
+        annotation = param.annotation
+        if annotation is None:
+            return False
+        return _scalar_annotation(annotation.annotation, self.flow.enum_names())
 
     # -- statements ------------------------------------------------------------------------------
 
@@ -481,6 +698,8 @@ class _ScopeBuilder:
             else:
                 self._mutation(augmented, node.value, node, out)
         elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            if self._never_returns(node.value):
+                return None
             out = self._call_statement(node.value, node, state)
         elif isinstance(node, cst.Del):
             out = dict(state)
@@ -495,6 +714,14 @@ class _ScopeBuilder:
         if out is not None:
             out = self._walrus(node, out)
         return out
+
+    def _never_returns(self, call: cst.Call) -> bool:
+        """``abort(400)``, ``sys.exit(1)``: the path ends here, like a ``raise``."""
+        imports = self.flow.imports
+        qualified = imports.resolve(call.func) if imports is not None else frozenset()
+        if qualified & _NEVER_RETURN:
+            return True
+        return isinstance(call.func, cst.Name) and call.func.value == "abort" and not qualified
 
     def _walrus(self, node: cst.CSTNode, state: State) -> State:
         """``(x := value)`` inside ``node`` binds ``x`` in the function from then on."""
@@ -514,8 +741,25 @@ class _ScopeBuilder:
         while current is not None:
             self.index(current.test, state)
             state = self._walrus(current.test, state)
+            # A condition known before running (``if 7 * 42 - num > 200:``) has one live side;
+            # the dead one is still analysed, with no definitions reaching it.
+            known = truth(current.test, self.flow.constant)
             inside, outside = self._guard(current, state)
-            ends.append(self.block(suite_statements(current.body), inside))
+            if known is False:
+                self.block(suite_statements(current.body), {})
+            else:
+                ends.append(self.block(suite_statements(current.body), inside))
+            if known is True:
+                rest = current.orelse
+                while rest is not None:
+                    if isinstance(rest, cst.If):
+                        self.index(rest.test, {})
+                        self.block(suite_statements(rest.body), {})
+                        rest = rest.orelse
+                    else:
+                        self.block(suite_statements(rest.body), {})
+                        rest = None
+                break
             state = outside
             orelse = current.orelse
             if isinstance(orelse, cst.If):
@@ -532,20 +776,31 @@ class _ScopeBuilder:
         return out
 
     def _guard(self, node: cst.If, state: State) -> tuple[State, State]:
-        """The states where ``node.test`` is true and false, with what a guard establishes."""
-        guard = _guard_of(node.test)
-        if guard is None:
-            return state, state
-        name, role, container, holds_when_true = guard
-        if name.value not in state:
-            return state, state
-        narrowed = dict(state)
-        definition = self.scope.define(
-            name.value, Kind.CHECKED, node.test, value=container, role=role
-        )
-        definition.previous = definition.previous | state[name.value]
-        narrowed[name.value] = frozenset({definition.index})
-        return (narrowed, state) if holds_when_true else (state, narrowed)
+        """The states where ``node.test`` is true and false, with what its guards establish.
+
+        ``if a and b:`` narrows by both inside; ``if not x or not check(x):`` narrows by both
+        where the test fails (after an ``if ...: raise``).
+        """
+        when_true, when_false = _guards(node.test, 0)
+        inside = self._narrow(state, when_true)
+        outside = self._narrow(state, when_false)
+        return inside, outside
+
+    def _narrow(self, state: State, guards: list[_Guard]) -> State:
+        out = state
+        for name, role, container in guards:
+            if name.value not in out:
+                continue
+            if out is state:
+                out = dict(state)
+            # The guarded ``Name`` inside the test identifies the definition: it belongs to
+            # exactly one side of one guard.
+            definition = self.scope.define(
+                name.value, Kind.CHECKED, name, value=container, role=role
+            )
+            definition.previous = definition.previous | out[name.value]
+            out[name.value] = frozenset({definition.index})
+        return out
 
     def _for(self, node: cst.For, state: State) -> State | None:
         self.index(node.iter, state)
@@ -805,10 +1060,60 @@ class _ScopeBuilder:
             self.index(node.elt, inner)
 
 
+#: Calls that never return normally.
+_NEVER_RETURN = frozenset(
+    {
+        "flask.abort",
+        "quart.abort",
+        "werkzeug.exceptions.abort",
+        "bottle.abort",
+        "sys.exit",
+        "os._exit",
+        "builtins.exit",
+        "builtins.quit",
+        "pytest.fail",
+        "pytest.skip",
+    }
+)
+#: Redirect-target checks: a URL that passes them stays on an allowed host.
+_URL_CHECKS = frozenset(
+    {
+        "url_has_allowed_host_and_scheme",
+        "is_safe_url",
+        "is_safe_redirect_url",
+        "is_safe_redirect",
+        "is_safe_next_url",
+        "safe_url",
+    }
+)
 _NUMERIC_CHECKS = frozenset({"isdigit", "isdecimal", "isnumeric"})
 _PATTERN_CHECKS = frozenset({"re.match", "re.fullmatch"})
 #: A regular expression that only admits word characters (and a few separators).
 _SAFE_PATTERN = re.compile(r"^\^?(?:\[[\w\\-]*\]|\\w|\\d|[\w-])+[+*]?(?:\{[0-9,]+\})?\$?$")
+
+
+_Guard = tuple[cst.Name, str, "cst.BaseExpression | None"]
+
+
+def _guards(test: cst.BaseExpression, depth: int) -> tuple[list[_Guard], list[_Guard]]:
+    """The guards that hold where ``test`` is true, and those that hold where it is false."""
+    if depth > 20:
+        return [], []
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        when_true, when_false = _guards(test.expression, depth + 1)
+        return when_false, when_true
+    if isinstance(test, cst.BooleanOperation):
+        left_true, left_false = _guards(test.left, depth + 1)
+        right_true, right_false = _guards(test.right, depth + 1)
+        if isinstance(test.operator, cst.And):
+            return left_true + right_true, []
+        return [], left_false + right_false
+    guard = _guard_of(test)
+    if guard is None:
+        return [], []
+    name, role, container, holds_when_true = guard
+    entry: _Guard = (name, role, container)
+    return ([entry], []) if holds_when_true else ([], [entry])
 
 
 def _guard_of(
@@ -842,6 +1147,14 @@ def _guard_of(
         and isinstance(func.value, cst.Name)
     ):
         return func.value, "numeric", None, positive
+    callee = dotted_name(func) or ""
+    if callee.rsplit(".", 1)[-1] in _URL_CHECKS and test.args:
+        subject = test.args[0].value
+        for arg in test.args:
+            if arg.keyword is not None and arg.keyword.value in ("url", "target"):
+                subject = arg.value
+        if isinstance(subject, cst.Name):
+            return subject, "url", None, positive
     if dotted_name(func) in _PATTERN_CHECKS and len(test.args) >= 2:
         pattern, subject = test.args[0].value, test.args[1].value
         if isinstance(pattern, cst.SimpleString) and isinstance(subject, cst.Name):
@@ -855,6 +1168,87 @@ def _guard_of(
 
 
 _COMPREHENSIONS = frozenset({cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp})
+
+
+#: Annotations whose values FastAPI/Starlette/Django Ninja convert (or reject) before the call.
+_SCALAR_TYPES = frozenset(
+    {
+        "int",
+        "float",
+        "bool",
+        "UUID",
+        "UUID1",
+        "UUID4",
+        "date",
+        "datetime",
+        "time",
+        "timedelta",
+        "Decimal",
+        "PositiveInt",
+        "NegativeInt",
+        "NonNegativeInt",
+        "NonPositiveInt",
+        "PositiveFloat",
+        "StrictInt",
+        "StrictFloat",
+        "StrictBool",
+        "conint",
+        "confloat",
+        "condecimal",
+        "IPvAnyAddress",
+        "IPv4Address",
+        "IPv6Address",
+    }
+)
+_ROUTE_VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)>]*\))?:)?(\w+)>")
+
+
+def _route_converters(function: cst.FunctionDef) -> dict[str, str]:
+    """Flask/Werkzeug path variables and their converters: ``<int:uid>`` gives ``uid: int``."""
+    found: dict[str, str] = {}
+    for decorator in function.decorators:
+        call = decorator.decorator
+        if not isinstance(call, cst.Call):
+            continue
+        for arg in call.args:
+            value = arg.value
+            if isinstance(value, cst.SimpleString):
+                text = value.evaluated_value
+                if isinstance(text, str) and "<" in text:
+                    for match in _ROUTE_VARIABLE.finditer(text):
+                        found[match.group(2)] = match.group(1) or "string"
+    return found
+
+
+def _scalar_annotation(annotation: cst.BaseExpression, enums: frozenset[str]) -> bool:
+    """``int``, ``Optional[UUID]``, ``Annotated[int, Path()]``, ``date | None``, an enum."""
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = [annotation.left, annotation.right]
+        typed = [
+            side for side in sides if not (isinstance(side, cst.Name) and side.value == "None")
+        ]
+        return bool(typed) and all(_scalar_annotation(side, enums) for side in typed)
+    if isinstance(annotation, cst.Subscript):
+        outer = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
+        inner = [
+            element.slice.value
+            for element in annotation.slice
+            if isinstance(element.slice, cst.Index)
+        ]
+        if outer == "Literal":
+            return True
+        if outer == "Optional" and len(inner) == 1:
+            return _scalar_annotation(inner[0], enums)
+        if outer == "Annotated" and inner:
+            return _scalar_annotation(inner[0], enums)
+        if outer == "Union" and inner:
+            typed = [i for i in inner if not (isinstance(i, cst.Name) and i.value == "None")]
+            return bool(typed) and all(_scalar_annotation(i, enums) for i in typed)
+        return False
+    if isinstance(annotation, cst.Call):
+        annotation = annotation.func  # ``conint(gt=0)``
+    name = (dotted_name(annotation) or "").rsplit(".", 1)[-1]
+    return name in _SCALAR_TYPES or name in enums
 
 
 def _annotated_as_injected(param: cst.Param) -> bool:
@@ -911,6 +1305,38 @@ def _pattern_names(pattern: cst.MatchPattern) -> list[cst.Name]:
     return found
 
 
+#: Methods that change a container in ways ``select`` cannot follow.
+_UNTRACKED_CHANGES = frozenset(
+    {"pop", "popitem", "remove", "insert", "clear", "reverse", "sort", "setdefault", "update"}
+    | {"appendleft", "extendleft", "rotate", "discard"}
+)
+
+
+def _literal_element(container: cst.BaseExpression, key: object) -> cst.BaseExpression | None:
+    """``{"a": x}`` with key ``"a"`` gives ``x``; ``[a, b]`` with ``-1`` gives ``b``."""
+    if isinstance(container, cst.Dict):
+        found: cst.BaseExpression | None = None
+        for entry in container.elements:
+            if not isinstance(entry, cst.DictElement):
+                return None
+            try:
+                stored = fold(entry.key)
+            except (_NotConstant, RecursionError):
+                return None
+            if stored == key and type(stored) is type(key):
+                found = entry.value  # the last duplicate key wins, as at run time
+        return found
+    if isinstance(container, cst.List | cst.Tuple):
+        if not isinstance(key, int) or isinstance(key, bool):
+            return None
+        elements = container.elements
+        if any(isinstance(e, cst.StarredElement) for e in elements):
+            return None
+        if -len(elements) <= key < len(elements):
+            return elements[key].value
+    return None
+
+
 # -- the per-file facility -----------------------------------------------------------------------
 
 
@@ -958,6 +1384,29 @@ class Dataflow:
         self._memo: dict[tuple[object, int, bool], Trace] = {}
         self._active: dict[tuple[object, int, bool], int] = {}
         self._globals: set[str] | None = None
+        self._folding: set[int] = set()
+        self._enums: frozenset[str] | None = None
+
+    def release(self) -> None:
+        """Forget everything once the file is done: scopes and memoised traces refer back to
+        this object, and without these cycles the syntax tree is freed at once rather than by
+        the cyclic garbage collector walking all of it (``FileContext.release``)."""
+        scopes = list(self._scopes.values())
+        if self._module_scope is not None:
+            scopes.append(self._module_scope)
+        for scope in scopes:  # definitions point back at their scope
+            scope.definitions.clear()
+            scope._by_node.clear()
+            scope._by_name.clear()
+            scope.reads.clear()
+        self.names.clear()
+        self.parents.clear()
+        self._scopes.clear()
+        self._module_scope = None
+        self._values.clear()
+        self._synthetic.clear()
+        self._memo.clear()
+        self._active.clear()
 
     # -- scopes ----------------------------------------------------------------------------------
 
@@ -983,6 +1432,19 @@ class Dataflow:
             self._scopes[id(node)] = scope
             _ScopeBuilder(scope).function(node)
         return scope
+
+    def enum_names(self) -> frozenset[str]:
+        """Classes of this file that subclass an enum (``class Color(str, Enum)``)."""
+        if self._enums is None:
+            found = set()
+            for statement in self.module.body:
+                if isinstance(statement, cst.ClassDef):
+                    for base in statement.bases:
+                        last = (dotted_name(base.value) or "").rsplit(".", 1)[-1]
+                        if last.endswith(("Enum", "Flag")) or last == "TextChoices":
+                            found.add(statement.name.value)
+            self._enums = frozenset(found)
+        return self._enums
 
     def is_project_module(self, node: cst.ImportFrom) -> bool:
         """``from .x import Y``, or ``from pkg.x import Y`` inside package ``pkg``."""
@@ -1032,6 +1494,103 @@ class Dataflow:
                 names.update(n.strip() for n in m.group(1).split(",") if n.strip())
             self._globals = names
         return self._globals
+
+    # -- constants -------------------------------------------------------------------------------
+
+    def constant(self, name: cst.Name) -> object:
+        """The value ``name`` holds where it is read when every definition reaching it is the
+        same constant (``num = 86``, ``guess = "ABC"[1]``); raises ``_NotConstant`` otherwise."""
+        key = id(name)
+        if key in self._folding:
+            raise _NotConstant
+        definitions = self.definitions(name)
+        if not definitions:
+            raise _NotConstant
+        self._folding.add(key)
+        try:
+            values = []
+            for definition in definitions:
+                if definition.kind is not Kind.ASSIGN or definition.value is None:
+                    raise _NotConstant
+                values.append(fold(definition.value, self.constant))
+        finally:
+            self._folding.discard(key)
+        first = values[0]
+        if any(type(v) is not type(first) or v != first for v in values[1:]):
+            raise _NotConstant
+        return first
+
+    def select(self, expr: cst.Subscript) -> cst.BaseExpression | None:
+        """The element ``container[key]`` picks when both are known (``d["k"]``, ``lst[0]``).
+
+        The container is a literal, or a name holding one literal (a dict possibly filled by
+        ``d["k"] = v`` statements, a list possibly grown by ``append``). None when unknown --
+        also when the name is changed in ways not tracked (``pop``, ``del``, ``insert``).
+        """
+        try:
+            key = constant_key(expr, self.constant)
+        except (_NotConstant, RecursionError):
+            return None
+        return self.element(expr.value, key)
+
+    def element(self, container: cst.BaseExpression, key: object) -> cst.BaseExpression | None:
+        """The expression stored under constant ``key`` in ``container`` (see ``select``)."""
+        if isinstance(container, cst.Name):
+            return self._named_element(container, key, 0)
+        return _literal_element(container, key)
+
+    def _named_element(self, name: cst.Name, key: object, depth: int) -> cst.BaseExpression | None:
+        definitions = self.definitions(name)
+        if len(definitions) != 1 or depth > 20 or self._changed_untracked(name):
+            return None
+        definition = definitions[0]
+        while depth <= 20:
+            depth += 1
+            if definition.kind is Kind.ASSIGN and definition.value is not None:
+                value = definition.value
+                if isinstance(value, cst.Name):
+                    return self._named_element(value, key, depth)
+                return _literal_element(value, key)
+            if definition.kind is Kind.MUTATE and isinstance(definition.node, cst.Assign):
+                targets = definition.node.targets
+                target = targets[0].target if len(targets) == 1 else None
+                if not isinstance(target, cst.Subscript) or not isinstance(target.value, cst.Name):
+                    return None
+                try:
+                    stored = constant_key(target, self.constant)
+                except (_NotConstant, RecursionError):
+                    return None
+                if stored == key and type(stored) is type(key):
+                    return definition.node.value
+            elif definition.kind is Kind.APPEND:
+                values = self._definition_values(definition, 0)
+                if len(values) != 1:
+                    return None
+                return _literal_element(values[0], key)
+            else:
+                return None
+            previous = [i for i in definition.previous if i != definition.index]
+            if len(previous) != 1:
+                return None
+            definition = definition.scope.definitions[previous[0]]
+        return None
+
+    def _changed_untracked(self, name: cst.Name) -> bool:
+        """``name`` is changed somewhere by a method or statement the analysis does not model."""
+        entry = self.names.get(id(name))
+        if entry is None:
+            return True
+        scope = entry[0]
+        for read in scope.reads.get(name.value, {}).values():
+            parent = self.parents.get(id(read))
+            if isinstance(parent, cst.Attribute) and parent.value is read:
+                if parent.attr.value in _UNTRACKED_CHANGES:
+                    return True
+            elif isinstance(parent, cst.Subscript) and parent.value is read:
+                grand = self.parents.get(id(parent))
+                if isinstance(grand, cst.Del | cst.AugAssign):
+                    return True
+        return False
 
     # -- values ----------------------------------------------------------------------------------
 
@@ -1216,6 +1775,11 @@ class _Tracer:
         if isinstance(expr, cst.Subscript):
             if self.request_input(expr):
                 return Trace(Origin.REQUEST, expr)
+            if not env:
+                # ``d["k"]`` of a known container: only that element (``{"k": "safe", ...}``).
+                chosen = self.flow.select(expr)
+                if chosen is not None:
+                    return self.value(chosen, depth + 1, env)
             container = self.value(expr.value, depth + 1, env)
             return container
         if isinstance(expr, cst.BinaryOperation):
@@ -1229,7 +1793,14 @@ class _Tracer:
         if isinstance(expr, cst.BooleanOperation):
             return self._all([expr.left, expr.right], depth, env)
         if isinstance(expr, cst.IfExp):
-            return self._all([expr.body, expr.orelse], depth, env)
+            known = truth(expr.test, self.flow.constant) if not env else None
+            if known is not None:
+                return self.value(expr.body if known else expr.orelse, depth + 1, env)
+            # ``x if x in ALLOWED else "a"``: each side sees what the test establishes.
+            when_true, when_false = _guards(expr.test, 0)
+            body = self.value(expr.body, depth + 1, self._guarded(when_true, depth, env))
+            orelse = self.value(expr.orelse, depth + 1, self._guarded(when_false, depth, env))
+            return _worst(body, orelse)
         if isinstance(expr, cst.Call):
             return self._call(expr, depth, env)
         if isinstance(expr, cst.Await):
@@ -1255,6 +1826,24 @@ class _Tracer:
         if isinstance(expr, cst.Ellipsis):
             return _CONSTANT
         return Trace(Origin.UNKNOWN, expr)
+
+    def _guarded(self, guards: list[_Guard], depth: int, env: Env) -> Env:
+        """``env`` with the names of ``guards`` narrowed to what the guards admit."""
+        if not guards:
+            return env
+        out = dict(env)
+        for name, role, container in guards:
+            before = self._name(name, depth + 1, env, items=False)
+            if role == "numeric":
+                admitted = _NUMERIC
+            elif role in ("pattern", "falsy", "url"):
+                admitted = _CONSTANT
+            elif container is not None:
+                admitted = self.items(container, depth + 1, env)
+            else:
+                continue
+            out[name.value] = admitted if admitted.origin < before.origin else before
+        return out
 
     def _all(self, exprs: Iterable[cst.BaseExpression], depth: int, env: Env) -> Trace:
         out = _CONSTANT
@@ -1390,6 +1979,10 @@ class _Tracer:
             receiver = self.value(func.value, depth + 1, env)
             if func.attr.value == "join" and args:
                 return _worst(receiver, self.items(args[0], depth + 1, env))
+            if func.attr.value == "get" and args and not env:
+                chosen = self._known_get(func.value, args)
+                if chosen is not None:
+                    return self.value(chosen, depth + 1, env)
             if func.attr.value in ("get", "pop") and len(args) > 1:
                 # ``d.get(k, default)``: the value or the default, not the key.
                 return _worst(receiver, self.value(args[1], depth + 1, env))
@@ -1397,6 +1990,19 @@ class _Tracer:
                 return receiver
             return _worst(receiver, self._all(args, depth, env))
         return Trace(Origin.UNKNOWN, call)
+
+    def _known_get(
+        self, container: cst.BaseExpression, args: list[cst.BaseExpression]
+    ) -> cst.BaseExpression | None:
+        """``d.get("k")`` of a known dict: the stored element (None when not known)."""
+        if isinstance(container, cst.Name | cst.Dict):
+            try:
+                key = fold(args[0], self.flow.constant)
+            except (_NotConstant, RecursionError):
+                return None
+            if isinstance(key, str | int):
+                return self.flow.element(container, key)
+        return None
 
     def items(self, expr: cst.BaseExpression, depth: int, env: Env) -> Trace:
         """The origin of the items of the iterable ``expr``."""
@@ -1559,6 +2165,8 @@ class _Tracer:
                 return Trace(Origin.REQUEST, witness, function)
             if definition.role in ("self", "request", "injected"):
                 return Trace(Origin.UNKNOWN, witness, function)
+            if definition.role == "typed":
+                return _NUMERIC  # converted by the framework: a number, a UUID, an enum member
             return Trace(Origin.PARAMETER, witness, function)
         if kind is Kind.IMPORT:
             return _CONSTANT if definition.constant else Trace(Origin.UNKNOWN, definition.node)
@@ -1571,7 +2179,7 @@ class _Tracer:
                     before = _worst(before, self.definition(defs[index], depth + 1, items=items))
             if definition.role == "numeric":
                 admitted = _NUMERIC
-            elif definition.role in ("pattern", "falsy"):
+            elif definition.role in ("pattern", "falsy", "url"):
                 admitted = _CONSTANT
             elif value is not None:
                 admitted = self.items(value, depth + 1, {})

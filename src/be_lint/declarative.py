@@ -302,6 +302,7 @@ _META_KEYS = {
     "references",
     "triggers",
     "enabled-by-default",
+    "frameworks",
     "message",
     "help",
     "match",
@@ -325,13 +326,28 @@ _MATCH_KEYS = {
 
 def load_yaml_rules(path: Path) -> list[type[DeclarativeRule]]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader, when built in, reads the rule files ten times faster (start-up).
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         detail = " ".join(str(error).split())
         raise RuleFileError(f"{path}: cannot read rule file: {detail}") from None
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
         raise RuleFileError(f"{path}: expected a mapping with a 'rules' list")
     return [_build(path, index, spec) for index, spec in enumerate(document["rules"])]
+
+
+def _frameworks(value: object, where: str) -> tuple[str, ...]:
+    """``frameworks: [django]``: the rule runs only on projects using one of them."""
+    from be_lint.detect import FRAMEWORKS
+
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise RuleFileError(f"{where}: 'frameworks' must be a list of names")
+    unknown = sorted(set(value) - set(FRAMEWORKS))
+    if unknown:
+        known = ", ".join(sorted(FRAMEWORKS))
+        raise RuleFileError(f"{where}: unknown framework {unknown[0]!r} (known: {known})")
+    return tuple(value)
 
 
 def _build(path: Path, index: int, spec: object) -> type[DeclarativeRule]:
@@ -354,6 +370,7 @@ def _build(path: Path, index: int, spec: object) -> type[DeclarativeRule]:
             owasp=spec.get("owasp"),
             references=tuple(spec.get("references", ())),
             enabled_by_default=bool(spec.get("enabled-by-default", True)),
+            frameworks=_frameworks(spec.get("frameworks", ()), where),
         )
     except ValueError as error:
         raise RuleFileError(f"{where}: {error}") from None

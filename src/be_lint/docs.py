@@ -254,6 +254,13 @@ def _references(rule: type[Rule]) -> tuple[_Reference, ...]:
     return tuple(refs)
 
 
+def _framework_titles(keys: Sequence[str]) -> str:
+    from be_lint.detect import FRAMEWORKS
+
+    titles = [FRAMEWORKS[key].title if key in FRAMEWORKS else key for key in keys]
+    return " or ".join(titles) + " projects"
+
+
 def _page(rule: type[Rule]) -> _Page:
     meta = rule.meta
     facts: list[tuple[str, str, str | None]] = [
@@ -263,6 +270,9 @@ def _page(rule: type[Rule]) -> _Page:
         ("Fixable", "yes" if rule.has_fix() else "no", None),
         ("Default", "enabled" if meta.enabled_by_default else "opt-in", None),
     ]
+    if meta.frameworks:
+        # Rules for one framework are skipped on projects that do not use it (be_lint.detect).
+        facts.append(("Applies to", _framework_titles(meta.frameworks), None))
     if meta.cwe is not None:
         facts.append(("CWE", f"CWE-{meta.cwe}", CWE_URL.format(meta.cwe)))
     if meta.owasp:

@@ -9,6 +9,7 @@ import ast
 import bisect
 import contextlib
 import dataclasses
+import datetime
 import functools
 import gc
 import hashlib
@@ -39,7 +40,12 @@ from be_lint.rule import (
 )
 from be_lint.source import SourceProblem, SourceText, decode_source, read_source
 from be_lint.sql.pystrings import paren_length
-from be_lint.suppress import apply_suppressions, parse_suppressions, suppression_problems
+from be_lint.suppress import (
+    Suppression,
+    apply_suppressions,
+    parse_suppressions,
+    suppression_problems,
+)
 from be_lint.walker import Dispatch, walk
 
 #: CPython refuses more than 200 nested brackets; libcst's native parser crashes the process
@@ -65,6 +71,13 @@ class Settings:
     #: Every known rule code and name (to tell unknown codes in suppressions).
     known: frozenset[str] = frozenset()
     prefilter: bool = True
+    #: ``--ignore-suppressions``: report every finding as if no suppression comment existed.
+    ignore_suppressions: bool = False
+    #: The day ``until=`` dates of suppressions are compared with (ISO); "" means today.
+    today: str = ""
+    #: Frameworks the project uses (``be_lint.detect``); rules for others are skipped.
+    #: None: nothing is known, every selected rule runs.
+    frameworks: tuple[str, ...] | None = None
     #: Where per-file-ignores globs are anchored, and where finding paths are relative to.
     project_root: str = ""
     cwd: str = ""
@@ -81,10 +94,19 @@ class Checker:
     rules: Sequence[type[Rule]]
     _options: dict[str, Any] = field(default_factory=dict)
     _severity: dict[str, Severity] = field(default_factory=dict)
+    #: When a list, every checked file's suppressions are appended to it (``be-lint
+    #: suppressions`` reads them; in-process runs only).
+    suppression_log: list[tuple[str, list[Suppression]]] | None = None
+    #: Whether the rules read the project index on the last file checked (``be_lint.cache``).
+    project_used: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         selected = set(self.settings.selected)
-        self.rules = [r for r in self.rules if r.meta.code in selected]
+        self.rules = [
+            r
+            for r in self.rules
+            if r.meta.code in selected and applies_to(r, self.settings.frameworks)
+        ]
         raw = dict(self.settings.options)
         for rule in self.rules:
             values = dict(raw.get(rule.meta.code, ())) | dict(raw.get(rule.meta.name, ()))
@@ -106,6 +128,12 @@ class Checker:
         import dataclasses
 
         self.settings = dataclasses.replace(self.settings, project=project)
+
+    def use_frameworks(self, frameworks: tuple[str, ...] | None) -> None:
+        """Skip rules for frameworks the project does not use (``be_lint.detect``)."""
+        self.settings = dataclasses.replace(self.settings, frameworks=frameworks)
+        self.rules = [r for r in self.rules if applies_to(r, frameworks)]
+        self._python = [r for r in self._python if applies_to(r, frameworks)]
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -153,6 +181,7 @@ class Checker:
         self, text: str, display: str, kind: FileKind, package: str | None = None
     ) -> list[Finding]:
         """Check decoded ``text`` as the file ``display``."""
+        self.project_used = False
         found: dict[str, bool] = {}
         rules = [
             r
@@ -163,13 +192,18 @@ class Checker:
         if rules:
             with _cyclic_gc_paused():
                 located = self._run_rules(rules, text, display, kind, package)
+        if self.settings.ignore_suppressions:
+            return self._finish([finding for finding, _ in located])
         suppressions = parse_suppressions(text, sql=kind is FileKind.SQL)
         kept = apply_suppressions(located, suppressions)
         problems = suppression_problems(
             suppressions,
             is_known=self._is_known,
             is_selected=self._names_selected,
+            today=datetime.date.fromisoformat(self.settings.today) if self.settings.today else None,
         )
+        if self.suppression_log is not None and suppressions:
+            self.suppression_log.append((display, suppressions))
         for problem in problems:
             if problem.code in self.settings.selected:
                 finding = self._engine(
@@ -231,6 +265,8 @@ class Checker:
         else:
             _check_sql_file(ctx, instances, crashes)
         located = _locate(ctx, ctx.pending)
+        self.project_used = ctx.project_used
+        ctx.release()
         for rule, error in crashes:
             message = (
                 f"rule {rule.meta.code} ({rule.meta.name}) crashed on this file and was "
@@ -746,6 +782,12 @@ def select_rules(
         for rule in matching(selector, False):
             chosen.pop(rule.meta.code, None)
     return sorted(chosen.values(), key=lambda r: r.meta.code)
+
+
+def applies_to(rule: type[Rule], frameworks: Sequence[str] | None) -> bool:
+    """Whether ``rule`` runs on a project using ``frameworks`` (None: unknown, so it does)."""
+    wanted = rule.meta.frameworks
+    return frameworks is None or not wanted or any(name in frameworks for name in wanted)
 
 
 def package_of(path: Path, cache: dict[Path, str | None] | None = None) -> str | None:

@@ -169,6 +169,40 @@ class TooComplexToParse(EngineRule):
     good = (Example("x = " + "(" * 20 + "1" + ")" * 20 + "\n"),)
 
 
+class ExpiredSuppression(EngineRule):
+    meta = RuleMeta(
+        code="BE009",
+        name="expired-suppression",
+        summary="Suppression is past its `until=` date, or the date is not one",
+        rationale=(
+            "`# be-lint: ignore[CODE] reason until=YYYY-MM-DD` records that a finding was "
+            "accepted for a while: a migration window, a vendor fix that is due. After that "
+            "day the suppression still hides the finding (so nothing changes silently), but "
+            "this finding is reported in its place, so the run fails until someone reviews the "
+            "exception again. A date that is not a real `YYYY-MM-DD` date is reported too: a "
+            "typo must not turn a temporary exception into a permanent one."
+        ),
+        how_to_fix=(
+            "Fix the suppressed finding and delete the comment, or, after review, write a new "
+            "`until=` date (and a reason saying why)."
+        ),
+        severity=Severity.WARNING,
+    )
+    bad = (
+        Example(
+            "import requests\n"
+            "requests.get(url)  # be-lint: ignore[BE701] vendor API until=2020-01-31  # expect: BE009\n"
+        ),
+        Example("x = 1  # be-lint: ignore[BE701] until=next-week  # expect: BE009, BE003\n"),
+    )
+    good = (
+        Example(
+            "import requests\n"
+            "requests.get(url)  # be-lint: ignore[BE701] vendor API until=2999-12-31\n"
+        ),
+    )
+
+
 ENGINE_RULES: tuple[type[Rule], ...] = (
     SyntaxError_,
     UndecodableFile,
@@ -178,6 +212,7 @@ ENGINE_RULES: tuple[type[Rule], ...] = (
     UnreadableFile,
     FileTooLarge,
     TooComplexToParse,
+    ExpiredSuppression,
 )
 
 BY_CODE = {rule.meta.code: rule for rule in ENGINE_RULES}

@@ -145,6 +145,9 @@ class RuleMeta:
     references: tuple[str, ...] = ()
     #: Opt-in rules run only when selected explicitly (by code, name or prefix).
     enabled_by_default: bool = True
+    #: Frameworks the rule is about (``be_lint.detect.FRAMEWORKS`` keys); it runs only on
+    #: projects using at least one of them. Empty: it applies to any project.
+    frameworks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _CODE_RE.match(self.code):

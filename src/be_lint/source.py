@@ -54,6 +54,14 @@ class SourceProblem:
 
 def read_source(path: Path, *, max_bytes: int) -> SourceText | SourceProblem:
     """Read and decode ``path``; files over ``max_bytes`` are refused without being read."""
+    data = read_bytes(path, max_bytes=max_bytes)
+    if isinstance(data, SourceProblem):
+        return data
+    return decode_source(data, path.suffix)
+
+
+def read_bytes(path: Path, *, max_bytes: int) -> bytes | SourceProblem:
+    """The bytes of ``path``; files over ``max_bytes`` are refused without being read."""
     try:
         size = os.stat(path).st_size
     except OSError as exc:
@@ -68,7 +76,7 @@ def read_source(path: Path, *, max_bytes: int) -> SourceText | SourceProblem:
         return SourceProblem("unreadable", f"cannot read file: {exc.strerror or exc}")
     if len(data) > max_bytes:
         return _too_large(len(data), max_bytes)
-    return decode_source(data, path.suffix)
+    return data
 
 
 def decode_source(data: bytes, path_suffix: str) -> SourceText | SourceProblem:

@@ -18,7 +18,9 @@ from pathlib import Path
 from be_lint.index.django import django_models
 from be_lint.index.facts import ClassTable, FileFacts, file_facts, may_define_models
 from be_lint.index.model import ProjectIndex
+from be_lint.index.routes import collect_routes, may_define_routes
 from be_lint.index.sqlalchemy import sqlalchemy_models
+from be_lint.index.tasks import deferred_tasks, may_define_tasks
 from be_lint.source import SourceText, decode_source
 
 #: Below this many candidate files a pool costs more than it saves.
@@ -44,19 +46,29 @@ def build_index(
             data = path.read_bytes()
         except OSError:
             continue  # the lint pass reports unreadable files
-        if may_define_models(data, display):
+        if is_candidate(data, display):
             candidates.append((display, package, data))
     return _index(candidates, jobs)
 
 
 def index_text(text: str, display: str, package: str | None) -> ProjectIndex:
     """The index of one file's text (stdin, examples, a single file checked through the API)."""
-    if not may_define_models(text, display):
+    if not (may_define_models(text, display) or may_define_routes(text) or may_define_tasks(text)):
         return ProjectIndex()
     return merge([file_facts(text, display, package)])
 
 
 def _index(candidates: list[Candidate], jobs: int) -> ProjectIndex:
+    return merge(facts_of_candidates(candidates, jobs))
+
+
+def is_candidate(data: bytes | str, display: str) -> bool:
+    """The cheap textual test: can this file contribute facts to the index?"""
+    return may_define_models(data, display) or may_define_routes(data) or may_define_tasks(data)
+
+
+def facts_of_candidates(candidates: list[Candidate], jobs: int) -> list[FileFacts]:
+    """The facts of each candidate file (in a process pool when there are many)."""
     if jobs > 1 and len(candidates) >= _POOL_MIN_FILES:
         from be_lint.runner import _context  # the same start method as the lint pool
 
@@ -66,7 +78,7 @@ def _index(candidates: list[Candidate], jobs: int) -> ProjectIndex:
             facts = [f for chunk in pool.map(_facts_of_chunk, chunks) for f in chunk]
     else:
         facts = _facts_of_chunk(candidates)
-    return merge(facts)
+    return facts
 
 
 def _facts_of_chunk(candidates: Sequence[Candidate]) -> list[FileFacts]:
@@ -91,7 +103,25 @@ def merge(facts: Sequence[FileFacts]) -> ProjectIndex:
     django, querysets, auth_user = django_models(ordered, table)
     sqlalchemy = sqlalchemy_models(table, exclude=frozenset(django))
     models = dict(sorted({**sqlalchemy, **django}.items()))
-    return ProjectIndex(models=models, querysets=querysets, files=len(ordered), auth_user=auth_user)
+    routes = collect_routes([f.routes for f in ordered if f.routes is not None])
+    serializers = {
+        s.qualname: (s.model, s.paths)
+        for f in ordered
+        if f.routes is not None
+        for s in f.routes.serializers
+    }
+    return ProjectIndex(
+        models=models,
+        querysets=querysets,
+        files=len(ordered),
+        auth_user=auth_user,
+        routes=routes,
+        serializers=dict(sorted(serializers.items())),
+        tasks=frozenset(t for f in ordered for t, _ in f.tasks),
+        deferred_tasks=deferred_tasks(
+            [t for f in ordered for t in f.tasks], [c for f in ordered for c in f.deferring]
+        ),
+    )
 
 
 def index_paths(

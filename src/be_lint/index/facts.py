@@ -18,6 +18,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from be_lint.index.routes import RouteFacts, may_define_routes, route_facts
+from be_lint.index.tasks import deferring_classes, may_define_tasks, task_facts
+
 #: Text that a file defining models, managers or query sets almost surely contains. A file
 #: without any of it is not parsed for the index.
 MODEL_TEXT = re.compile(
@@ -151,6 +154,12 @@ class FileFacts:
     classes: tuple[ClassFacts, ...] = ()
     #: ``AUTH_USER_MODEL = "app.Model"`` found in this file (a Django settings module).
     auth_user_model: str | None = None
+    #: Routes and views the file declares (``index.routes``); None when it cannot declare any.
+    routes: RouteFacts | None = None
+    #: Celery tasks the file defines and their ``base=`` candidates (``index.tasks``).
+    tasks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Task base classes of the file that enqueue on commit (``index.tasks``).
+    deferring: tuple[str, ...] = ()
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -189,10 +198,12 @@ def file_facts(text: str, path: str, package: str | None) -> FileFacts:
             # Classes defined later in the module are local names too (``ForeignKey(Later)``).
             imports.local.add(statement.name)
     lines = text.splitlines() if _EAGER_TEXT.search(text) else []
+    # A file read only for its routes (a views module) defines no model.
+    models = may_define_models(text, path)
     classes = [
         _class_facts(node, module, imports, lines)
         for node in _flat(body)
-        if isinstance(node, ast.ClassDef)
+        if models and isinstance(node, ast.ClassDef)
     ]
     auth_user = None
     for node in _flat(body):
@@ -203,7 +214,16 @@ def file_facts(text: str, path: str, package: str | None) -> FileFacts:
             and isinstance(node.value.value, str)
         ):
             auth_user = node.value.value
-    return FileFacts(path=path, module=module, classes=tuple(classes), auth_user_model=auth_user)
+    routes = route_facts(body, module, path, imports) if may_define_routes(text) else None
+    return FileFacts(
+        path=path,
+        module=module,
+        classes=tuple(classes),
+        auth_user_model=auth_user,
+        routes=routes,
+        tasks=task_facts(body, module, text, imports.resolve) if may_define_tasks(text) else (),
+        deferring=deferring_classes(body, module) if "on_commit" in text else (),
+    )
 
 
 def _flat(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:

@@ -76,6 +76,37 @@ class Model:
         return self.relations.get(name)
 
 
+#: The order of methods in route listings.
+_METHOD_ORDER = {
+    m: i for i, m in enumerate(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One HTTP method and path served by one handler (``be_lint.index.routes``).
+
+    ``method`` is upper case; ``ANY`` means the handler does not restrict methods (a Django
+    function view), ``WS`` a websocket. ``handler`` is the qualified name of the function or
+    method, ``symbol`` the same name inside its module (``OrderViewSet.list``; empty when the
+    handler could not be found, and ``file``/``line`` then point at the registration).
+    """
+
+    method: str
+    path: str
+    handler: str
+    file: str
+    line: int
+    framework: str
+    symbol: str = ""
+    #: The handler declares ``204 No Content`` (DELETE handlers; DRF's own ``destroy``).
+    no_content: bool = False
+
+    def sort_key(self) -> tuple[str, int, str, str, str, int]:
+        rank = _METHOD_ORDER.get(self.method, len(_METHOD_ORDER))
+        return (self.path, rank, self.method, self.handler, self.file, self.line)
+
+
 @dataclass(frozen=True)
 class ProjectIndex:
     """Facts that cross files. Rules read it through ``ctx.project``."""
@@ -86,6 +117,28 @@ class ProjectIndex:
     files: int = 0
     #: The Django model ``settings.AUTH_USER_MODEL`` names (``get_user_model()``), if known.
     auth_user: str | None = None
+    #: Every HTTP route of the project, sorted (``Route.sort_key``).
+    routes: tuple[Route, ...] = ()
+    #: DRF serializers by qualified name: (model candidates, (field, relation path) pairs).
+    serializers: Mapping[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = field(
+        default_factory=dict
+    )
+    #: Qualified names of the project's Celery tasks (module-level decorated functions).
+    tasks: frozenset[str] = frozenset()
+    #: Tasks whose base class enqueues them only when the transaction commits.
+    deferred_tasks: frozenset[str] = frozenset()
+
+    def routes_of(self, path: str, symbol: str) -> tuple[Route, ...]:
+        """The routes served by ``symbol`` (``func`` or ``Class.method``) of the file ``path``."""
+        table: dict[tuple[str, str], tuple[Route, ...]] | None = self.__dict__.get("_by_handler")
+        if table is None:
+            grouped: dict[tuple[str, str], list[Route]] = {}
+            for route in self.routes:
+                if route.symbol:
+                    grouped.setdefault((route.file, route.symbol), []).append(route)
+            table = {k: tuple(v) for k, v in grouped.items()}
+            object.__setattr__(self, "_by_handler", table)
+        return table.get((path, symbol), ())
 
     def model(self, qualname: str) -> Model | None:
         """The model named ``qualname``, also when imported through a package that re-exports
@@ -136,6 +189,14 @@ class ProjectIndex:
             digest.update(repr(self.models[key]).encode())
         for key in sorted(self.querysets):
             digest.update(repr(self.querysets[key]).encode())
+        for route in self.routes:
+            digest.update(repr(route).encode())
+        for key in sorted(self.serializers):
+            digest.update(repr((key, self.serializers[key])).encode())
+        for task in sorted(self.tasks):
+            digest.update(task.encode())
+        for task in sorted(self.deferred_tasks):
+            digest.update(b"deferred:" + task.encode())
         return digest.hexdigest()[:20]
 
     @property
@@ -155,7 +216,7 @@ class ProjectIndex:
 
     def __getstate__(self) -> dict[str, object]:
         # The name table is rebuilt on demand; it need not travel to workers.
-        return {k: v for k, v in self.__dict__.items() if k != "_names"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_names", "_by_handler")}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)

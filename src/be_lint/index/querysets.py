@@ -21,7 +21,6 @@ Nothing here imports the checked code; models come from the project index (``ctx
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
@@ -347,15 +346,19 @@ class _Frame:
 # -- the analysis ----------------------------------------------------------------------------------
 
 
-_CACHE: weakref.WeakKeyDictionary[FileContext, FileAnalysis] = weakref.WeakKeyDictionary()
+_ANALYSIS = ("be_lint.index.querysets", "analysis")
 
 
 def analysis(ctx: FileContext) -> FileAnalysis:
-    """The ORM analysis of the file ``ctx`` checks (computed once, shared by the rules)."""
-    found = _CACHE.get(ctx)
-    if found is None:
+    """The ORM analysis of the file ``ctx`` checks (computed once, shared by the rules).
+
+    Kept in the file's memo: a weak-keyed module cache would never drop it, because the
+    analysis refers to its context (it kept every analysed file's tree alive).
+    """
+    found = ctx.memo.get(_ANALYSIS)
+    if not isinstance(found, FileAnalysis):
         found = FileAnalysis(ctx)
-        _CACHE[ctx] = found
+        ctx.memo[_ANALYSIS] = found
     return found
 
 

@@ -16,7 +16,9 @@ from typing import Protocol
 
 from be_lint import __version__
 from be_lint.reporters import github as _github
+from be_lint.reporters import gitlab as _gitlab
 from be_lint.reporters import json as _json
+from be_lint.reporters import junit as _junit
 from be_lint.reporters import sarif as _sarif
 from be_lint.reporters import text as _text
 from be_lint.rule import Finding, Rule, Severity
@@ -31,8 +33,8 @@ class Report:
     """Everything about one run that any output format may show.
 
     ``findings`` must already be sorted (by ``Finding.sort_key``): reporters keep the order they
-    are given, so sorting in one place keeps all formats consistent. ``color`` and
-    ``statistics`` only affect the ``text`` format.
+    are given, so sorting in one place keeps all formats consistent. ``color`` only affects
+    the ``text`` format, ``statistics`` the ``text`` and ``json`` formats.
     """
 
     findings: tuple[Finding, ...]
@@ -40,6 +42,9 @@ class Report:
     files_checked: int
     color: bool = False
     statistics: bool = False
+    #: With ``--baseline``: findings it hid, entries that no longer occur, and (``--ratchet``)
+    #: (file, rule) pairs that grew. None without a baseline.
+    baseline: Mapping[str, int] | None = None
     version: str = __version__
     docs_url: str = DEFAULT_DOCS_URL
 
@@ -61,6 +66,15 @@ class Report:
         counts = Counter(finding.code for finding in self.findings)
         return dict(sorted(counts.items()))
 
+    def statistics_rows(self) -> list[tuple[str, str, int]]:
+        """``(code, name, count)`` per rule that fired, most findings first, then by code."""
+        counts = Counter(finding.code for finding in self.findings)
+        names = {finding.code: finding.name for finding in self.findings}
+        return [
+            (code, names[code], count)
+            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+
     def rules_by_code(self) -> Mapping[str, type[Rule]]:
         """The selected rules keyed and ordered by code."""
         return {rule.meta.code: rule for rule in sorted(self.rules, key=lambda r: r.meta.code)}
@@ -77,4 +91,6 @@ REPORTERS: dict[str, Reporter] = {
     "json": _json.render,
     "sarif": _sarif.render,
     "github": _github.render,
+    "gitlab": _gitlab.render,
+    "junit": _junit.render,
 }

@@ -23,7 +23,7 @@ _OMITTED_FIELDS = frozenset({"snippet"})
 
 def render(report: Report) -> str:
     """Render ``report`` as stable, pretty-printed JSON."""
-    document = {
+    document: dict[str, object] = {
         "version": report.version,
         "findings": [finding_to_dict(finding) for finding in report.findings],
         "summary": {
@@ -35,6 +35,16 @@ def render(report: Report) -> str:
             "by_code": report.by_code(),
         },
     }
+    if report.baseline is not None:
+        summary = document["summary"]
+        assert isinstance(summary, dict)
+        summary["baseline"] = dict(report.baseline)
+    if report.statistics:
+        # ``--statistics``: the counts per rule, in the order the text format shows them.
+        document["statistics"] = [
+            {"code": code, "name": name, "count": count}
+            for code, name, count in report.statistics_rows()
+        ]
     # ASCII-only output does not depend on the encoding of whatever stream it is written to.
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
 

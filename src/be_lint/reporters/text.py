@@ -9,7 +9,6 @@ send escape sequences to the user's terminal through a snippet.
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from be_lint.rule import Finding, Severity
@@ -147,18 +146,16 @@ def _hint(label: str, text: str) -> list[str]:
 
 
 def _statistics(report: Report) -> list[str]:
-    counts = Counter(finding.code for finding in report.findings)
-    names = {finding.code: finding.name for finding in report.findings}
-    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    width = len(str(rows[0][1]))
-    code_width = max(len(code) for code in counts)
+    rows = report.statistics_rows()
+    width = len(str(rows[0][2]))
+    code_width = max(len(code) for code, _, _ in rows)
     lines = []
-    for code, count in rows:
+    for code, name, count in rows:
         # Pad before colouring: escape codes would otherwise count towards the column width.
         shown = f"{code:<{code_width}}"
         if report.color:
             shown = f"{_BOLD}{shown}{_RESET}"
-        lines.append(f"{count:>{width}}  {shown}  {names[code]}")
+        lines.append(f"{count:>{width}}  {shown}  {name}")
     return lines
 
 
