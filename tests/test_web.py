@@ -10,12 +10,15 @@ import pytest
 from be_lint.engine import Checker, Settings
 from be_lint.loader import builtin_rules
 from be_lint.rule import FileKind, Finding
+from be_lint.taint import argument
 from be_lint.websettings import (
     DEV_SETTINGS_GLOBS,
+    config_key,
     env_lookup,
     is_dev_path,
     is_django_settings,
     literal,
+    run_host,
 )
 
 RULES = builtin_rules()
@@ -92,6 +95,36 @@ def test_env_lookups(expr: str, variable: str, default: object, truth: bool | No
 def test_non_env_calls_are_not_lookups() -> None:
     assert env_lookup(cst.parse_expression('compute("DEBUG", True)')) is None
     assert env_lookup(cst.parse_expression("os.environ.get(name, '1')")) is None
+
+
+def _call(code: str) -> cst.Call:
+    call = cst.parse_expression(code)
+    assert isinstance(call, cst.Call)
+    return call
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ("redirect(a, url=b)", "a"),
+        ("redirect(location=a, url=b)", "b"),
+        ("redirect(to=a)", "a"),
+        ("redirect(*rest, url=b)", None),
+    ],
+)
+def test_argument_takes_the_position_then_the_first_keyword_given(
+    code: str, found: str | None
+) -> None:
+    value = argument(_call(code), 0, "url", "location", "to")
+    assert (value.value if isinstance(value, cst.Name) else None) == found
+
+
+def test_dev_server_host_and_config_keys() -> None:
+    assert run_host(_call('app.run("0.0.0.0", debug=True)')) == "0.0.0.0"
+    assert run_host(_call('app.run(port=80, host="::")')) == "::"
+    assert run_host(_call("app.run(debug=True)")) is None
+    assert config_key(cst.parse_expression('app.config["DEBUG"]')) == "DEBUG"
+    assert config_key(cst.parse_expression('settings["DEBUG"]')) is None
 
 
 def test_dev_settings_option_replaces_the_globs() -> None:

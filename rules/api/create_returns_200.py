@@ -6,25 +6,15 @@ import libcst as cst
 
 from be_lint.frameworks import enclosing_class, keyword_arg
 from be_lint.http_semantics import (
+    HandlerRule,
+    answers,
     creations,
     handler_methods,
-    is_exempt_path,
     may_handle_requests,
     mentions_status,
-    response_status,
-    returns,
-    route_decorator,
     sets_status,
 )
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-)
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity
 
 RATIONALE = """\
 `201 Created` tells a client that a new resource exists (and, with a `Location` header,
@@ -53,7 +43,7 @@ keep 200 (suppress the finding with a comment saying so).
 """
 
 
-class CreateReturns200(PythonRule):
+class CreateReturns200(HandlerRule):
     meta = RuleMeta(
         code="BE902",
         name="create-returns-200",
@@ -205,9 +195,6 @@ def login():
         ),
     )
 
-    def visit_Module(self, node: cst.Module) -> object:
-        return STOP_VISITING if is_exempt_path(self.ctx.path) else None
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         ctx = self.ctx
         methods = handler_methods(node, ctx, ctx.ancestors)
@@ -217,24 +204,16 @@ def login():
         if not created or sets_status(node):
             return
         what = created[0].what
-        decorator = route_decorator(node, ctx)
-        answers = [
-            (r, response_status(r.value, route=decorator is not None)) for r in returns(node)
-        ]
-        if any(status in ("redirect", "page") for _, status in answers):
+        answered = answers(node, ctx)
+        if answered.has("redirect") or answered.has("page"):
             return
-        if any(status == "explicit" and mentions_status(r, 201) for r, status in answers):
+        if any(status == "explicit" and mentions_status(r, 201) for r, status in answered.returns):
             return
-        imports = ctx.imports
-        if (
-            decorator is not None
-            and imports is not None
-            and imports.imports_module("fastapi")
-            and not any(status == "explicit" for _, status in answers)
-        ):
-            if keyword_arg(decorator.call, "status_code") is None:
+        fastapi = answered.fastapi
+        if fastapi is not None and not answered.has("explicit"):
+            if keyword_arg(fastapi.call, "status_code") is None:
                 self.report(
-                    decorator.call,
+                    fastapi.call,
                     f"`{node.name.value}` creates a resource ({what}) but the route answers "
                     "the default 200: declare `status_code=201`",
                     help="add `status_code=201` (or `status.HTTP_201_CREATED`) to the decorator",
@@ -242,7 +221,7 @@ def login():
             return
         # A function view: only DRF's ``@api_view`` answers data by default.
         if (
-            decorator is None
+            answered.decorator is None
             and enclosing_class(node, [*ctx.ancestors, node]) is None
             and not any(
                 ctx.qualified_names(
@@ -253,11 +232,11 @@ def login():
             )
         ):
             return
-        defaults = [r for r, status in answers if status == "default"]
-        if not defaults or any(status == "unknown" for _, status in answers):
+        target = answered.last_default()
+        if target is None:
             return
         self.report(
-            defaults[-1],
+            target,
             f"`{node.name.value}` creates a resource ({what}) but answers 200: a creation "
             "answers 201 Created",
             help="return the body with status 201 (and a Location header where useful)",

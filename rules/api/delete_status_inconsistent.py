@@ -5,27 +5,17 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg
+from be_lint.frameworks import is_none, keyword_arg
 from be_lint.http_semantics import (
+    HandlerRule,
+    answers,
     handler_methods,
     handler_symbol,
     is_exempt_path,
-    may_handle_requests,
     mentions_status,
-    response_status,
-    returns,
-    route_decorator,
     sets_status,
 )
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-)
+from be_lint.rule import STOP_VISITING, Confidence, Example, RuleMeta, Severity
 
 RATIONALE = """\
 There are two sound answers to a successful `DELETE`: `204 No Content`, or `200 OK` with a
@@ -50,7 +40,7 @@ must return the deleted object, return it with an explicit 200 and document the 
 """
 
 
-class DeleteStatusInconsistent(PythonRule):
+class DeleteStatusInconsistent(HandlerRule):
     meta = RuleMeta(
         code="BE904",
         name="delete-status-inconsistent",
@@ -62,10 +52,6 @@ class DeleteStatusInconsistent(PythonRule):
         references=("https://www.rfc-editor.org/rfc/rfc9110#name-delete",),
     )
     triggers = ("delete", "destroy", "DELETE")
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return may_handle_requests(text, *cls.triggers)
 
     bad = (
         Example(
@@ -162,26 +148,18 @@ def delete_item(item_id):
         ctx = self.ctx
         if handler_methods(node, ctx, ctx.ancestors) != frozenset({"DELETE"}) or sets_status(node):
             return
-        decorator = route_decorator(node, ctx)
-        answers = [
-            (r, response_status(r.value, route=decorator is not None)) for r in returns(node)
-        ]
-        if any(mentions_status(r, 204) for r, _ in answers):
+        answered = answers(node, ctx)
+        if any(mentions_status(r, 204) for r, _ in answered.returns):
             return
         target: cst.CSTNode | None = None
-        imports = ctx.imports
-        fastapi = imports is not None and imports.imports_module("fastapi")
-        if decorator is not None and fastapi:
-            if keyword_arg(decorator.call, "status_code") is not None:
+        fastapi = answered.fastapi
+        if fastapi is not None:
+            if keyword_arg(fastapi.call, "status_code") is not None:
                 return
-            if any(_has_body(r) for r, _ in answers) and not any(
-                status == "explicit" for _, status in answers
-            ):
-                target = decorator.call
+            if any(_has_body(r) for r, _ in answered.returns) and not answered.has("explicit"):
+                target = fastapi.call
         else:
-            defaults = [r for r, status in answers if status == "default"]
-            if defaults and not any(status == "unknown" for _, status in answers):
-                target = defaults[-1]
+            target = answered.last_default()
         if target is None:
             return
         project = ctx.project
@@ -205,5 +183,4 @@ def delete_item(item_id):
 
 
 def _has_body(node: cst.Return) -> bool:
-    value = node.value
-    return value is not None and not (isinstance(value, cst.Name) and value.value == "None")
+    return node.value is not None and not is_none(node.value)

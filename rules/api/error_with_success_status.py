@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg, per_request_function, positional_args
+from be_lint.frameworks import (
+    enclosing_functions,
+    keyword_arg,
+    per_request_function,
+    positional_args,
+)
 from be_lint.http_semantics import (
     JSON_RESPONSES,
+    HandlerRule,
     error_payload,
-    is_exempt_path,
-    may_handle_requests,
     response_status,
     route_decorator,
     sets_status,
 )
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-)
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
 
 RATIONALE = """\
 An error answered with `200 OK` -- `return {"error": "not found"}`, `jsonify(error=...)`,
@@ -51,7 +47,7 @@ status=status.HTTP_404_NOT_FOUND)`, or raise the framework's exception (`HTTPExc
 """
 
 
-class ErrorWithSuccessStatus(PythonRule):
+class ErrorWithSuccessStatus(HandlerRule):
     meta = RuleMeta(
         code="BE903",
         name="error-with-success-status",
@@ -76,10 +72,6 @@ class ErrorWithSuccessStatus(PythonRule):
         '"status"',
         "'status'",
     )
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return may_handle_requests(text, *cls.triggers)
 
     bad = (
         Example(
@@ -198,9 +190,6 @@ class Refund(APIView):
         ),
     )
 
-    def visit_Module(self, node: cst.Module) -> object:
-        return STOP_VISITING if is_exempt_path(self.ctx.path) else None
-
     def _handler(self) -> cst.FunctionDef | None:
         found = per_request_function(self.ctx, self.ctx.ancestors, tasks=False)
         if found is None:
@@ -217,7 +206,7 @@ class Refund(APIView):
         handler = self._handler()
         if handler is None or route_decorator(handler, self.ctx) is None:
             return
-        if self._innermost_function() is not handler:
+        if enclosing_functions(self.ctx.ancestors)[-1] is not handler:
             return
         self.report(
             node.value,
@@ -244,12 +233,6 @@ class Refund(APIView):
             help="pass an error status (`status=400`, `status_code=404`) or raise the "
             "framework's HTTP exception",
         )
-
-    def _innermost_function(self) -> cst.FunctionDef | None:
-        for ancestor in reversed(self.ctx.ancestors):
-            if isinstance(ancestor, cst.FunctionDef):
-                return ancestor
-        return None
 
     def _status_outside(self, node: cst.Call) -> bool:
         """The call sits in a ``(body, status)`` tuple or a call that sets the status."""

@@ -7,7 +7,7 @@ import libcst as cst
 
 from be_lint.context import FileContext
 from be_lint.frameworks import descendants, keyword_arg, positional_args, positional_params
-from be_lint.http_semantics import is_exempt_path
+from be_lint.http_semantics import body_assignments, is_exempt_path
 from be_lint.index.model import Model
 from be_lint.names import dotted_name, suite_statements
 from be_lint.rule import STOP_VISITING, Confidence, Example, PythonRule, RuleMeta, Severity
@@ -206,20 +206,14 @@ class OrderType(graphene.ObjectType):
             return STOP_VISITING
         self._ariadne: dict[str, str] = {}
         self._roots = _schema_roots(node)
-        for statement in suite_statements(cst.IndentedBlock(body=node.body)):
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
-            for small in statement.body:
-                if (
-                    isinstance(small, cst.Assign)
-                    and isinstance(small.value, cst.Call)
-                    and self.ctx.matches(small.value.func, {"ariadne.ObjectType"})
-                ):
-                    args = positional_args(small.value)
-                    type_name = _string(args[0].value) if args else None
-                    for target in small.targets:
-                        if isinstance(target.target, cst.Name) and type_name:
-                            self._ariadne[target.target.value] = type_name
+        for name, assign in body_assignments(cst.IndentedBlock(body=node.body)):
+            if isinstance(assign.value, cst.Call) and self.ctx.matches(
+                assign.value.func, {"ariadne.ObjectType"}
+            ):
+                args = positional_args(assign.value)
+                type_name = _string(args[0].value) if args else None
+                if type_name:
+                    self._ariadne[name] = type_name
         return None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -366,15 +360,9 @@ def _meta_model(cls: cst.ClassDef, ctx: FileContext) -> Model | None:
         return None
     for statement in suite_statements(cls.body):
         if isinstance(statement, cst.ClassDef) and statement.name.value == "Meta":
-            for inner in suite_statements(statement.body):
-                if not isinstance(inner, cst.SimpleStatementLine):
-                    continue
-                for small in inner.body:
-                    if isinstance(small, cst.Assign) and any(
-                        isinstance(t.target, cst.Name) and t.target.value == "model"
-                        for t in small.targets
-                    ):
-                        return project.find(ctx.qualified_names(small.value))
+            for name, assign in body_assignments(statement.body):
+                if name == "model":
+                    return project.find(ctx.qualified_names(assign.value))
     return None
 
 

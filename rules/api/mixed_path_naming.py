@@ -4,27 +4,13 @@ camelCase."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import libcst as cst
 
-from be_lint.http_semantics import (
-    API_FRAMEWORKS,
-    is_exempt_path,
-    literal_segments,
-    routes_of_node,
-    style,
-)
+from be_lint.http_semantics import API_FRAMEWORKS, ProjectRoutesRule, literal_segments, style
 from be_lint.index.model import Route
-from be_lint.index.routes import may_define_routes
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-)
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
 
 RATIONALE = """\
 `/user-profiles`, `/user_profiles` and `/userProfiles` are three different URLs. An API that
@@ -47,7 +33,7 @@ and keep the old one as a deprecated alias until clients have moved.
 """
 
 
-def _styles(routes: list[Route] | tuple[Route, ...]) -> Counter[str]:
+def _styles(routes: Sequence[Route]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for route in routes:
         if route.framework not in API_FRAMEWORKS:
@@ -59,7 +45,7 @@ def _styles(routes: list[Route] | tuple[Route, ...]) -> Counter[str]:
     return counts
 
 
-class MixedPathNaming(PythonRule):
+class MixedPathNaming(ProjectRoutesRule):
     meta = RuleMeta(
         code="BE907",
         name="mixed-path-naming",
@@ -72,10 +58,6 @@ class MixedPathNaming(PythonRule):
         references=("https://google.aip.dev/122",),
     )
     triggers = ("_", "-")
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return may_define_routes(text)
 
     bad = (
         Example(
@@ -126,30 +108,19 @@ def orders():
         ),
     )
 
-    def visit_Module(self, node: cst.Module) -> object:
-        project = self.ctx.project
-        if is_exempt_path(self.ctx.path) or project is None:
-            return STOP_VISITING
-        counts = _styles(project.routes)
+    def applies(self, routes: Sequence[Route]) -> bool:
+        counts = _styles(routes)
         if len(counts) < 2:
-            return STOP_VISITING
+            return False
         ranked = counts.most_common()
         if ranked[0][1] == ranked[1][1]:
-            return STOP_VISITING  # no prevailing style to point to
+            return False  # no prevailing style to point to
         self._main = ranked[0][0]
         self._counts = counts
-        return None
+        return True
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._check(node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.FunctionDef | cst.ClassDef) -> None:
-        for route in routes_of_node(node, self.ctx, self.ctx.ancestors):
-            if route.framework not in API_FRAMEWORKS:
-                continue
+    def check(self, node: cst.FunctionDef | cst.ClassDef, routes: list[Route]) -> None:
+        for route in routes:
             for segment in literal_segments(route.path):
                 found = style(segment)
                 if found is not None and found != self._main:

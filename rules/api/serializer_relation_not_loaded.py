@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import is_view_class, string_value
-from be_lint.http_semantics import is_exempt_path
+from be_lint.http_semantics import body_assignments, is_exempt_path
 from be_lint.index import module_name
 from be_lint.index.model import ProjectIndex
 from be_lint.names import suite_statements
@@ -187,25 +187,19 @@ class RecentOrders(viewsets.ReadOnlyModelViewSet):
         assert project is not None
         if not is_view_class(node, self.ctx) or not self._lists(node, project):
             return
+        if any(
+            isinstance(s, cst.FunctionDef)
+            and s.name.value in ("get_queryset", "get_serializer_class")
+            for s in suite_statements(node.body)
+        ):
+            return
         serializer: cst.BaseExpression | None = None
         queryset: cst.Assign | None = None
-        for statement in suite_statements(node.body):
-            if isinstance(statement, cst.FunctionDef) and statement.name.value in (
-                "get_queryset",
-                "get_serializer_class",
-            ):
-                return
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
-            for small in statement.body:
-                if not isinstance(small, cst.Assign):
-                    continue
-                for target in small.targets:
-                    if isinstance(target.target, cst.Name):
-                        if target.target.value == "serializer_class":
-                            serializer = small.value
-                        elif target.target.value == "queryset":
-                            queryset = small
+        for name, assign in body_assignments(node.body):
+            if name == "serializer_class":
+                serializer = assign.value
+            elif name == "queryset":
+                queryset = assign
         if serializer is None or queryset is None:
             return
         facts = self._serializer(serializer, project)

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
-from be_lint.http_semantics import API_FRAMEWORKS, is_exempt_path, routes_of_node
-from be_lint.index.routes import may_define_routes
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-    option,
-)
+from be_lint.http_semantics import API_FRAMEWORKS, ProjectRoutesRule
+from be_lint.index.model import Route
+from be_lint.rule import Confidence, Example, RuleMeta, Severity, option
 
 RATIONALE = """\
 A project that versions its API (`/api/v1/...`) has promised clients that a breaking change
@@ -56,7 +48,7 @@ class Options:
     )
 
 
-class UnversionedRoute(PythonRule):
+class UnversionedRoute(ProjectRoutesRule):
     meta = RuleMeta(
         code="BE908",
         name="unversioned-route",
@@ -71,10 +63,6 @@ class UnversionedRoute(PythonRule):
     options_class = Options
     options: Options
     triggers = ()
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return may_define_routes(text)
 
     bad = (
         Example(
@@ -150,33 +138,15 @@ def orders():
         ),
     )
 
-    def visit_Module(self, node: cst.Module) -> object:
-        project = self.ctx.project
-        if is_exempt_path(self.ctx.path) or project is None:
-            return STOP_VISITING
+    def applies(self, routes: Sequence[Route]) -> bool:
         try:
             self._pattern = re.compile(self.options.version_pattern)
         except re.error:
-            return STOP_VISITING
-        if not any(
-            r.framework in API_FRAMEWORKS and self._pattern.search(r.path) for r in project.routes
-        ):
-            return STOP_VISITING
-        return None
+            return False
+        return any(r.framework in API_FRAMEWORKS and self._pattern.search(r.path) for r in routes)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._check(node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.FunctionDef | cst.ClassDef) -> None:
-        routes = [
-            r
-            for r in routes_of_node(node, self.ctx, self.ctx.ancestors)
-            if r.framework in API_FRAMEWORKS
-        ]
-        if not routes or any(self._pattern.search(r.path) for r in routes):
+    def check(self, node: cst.FunctionDef | cst.ClassDef, routes: list[Route]) -> None:
+        if any(self._pattern.search(r.path) for r in routes):
             return
         if all(_OPERATIONAL.match(r.path) or r.path.startswith(("{", "/{")) for r in routes):
             return  # operational, or under a prefix computed at run time

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.http_semantics import declared_paths, is_exempt_path, literal_segments, words
+from be_lint.http_semantics import HandlerRule, declared_paths, literal_segments, words
 from be_lint.index.routes import may_define_routes
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-)
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity
 
 RATIONALE = """\
 In an HTTP API the method is the verb and the path names the resource: `GET /users/42`,
@@ -70,7 +62,7 @@ def verb_of(segment: str) -> str | None:
     return None
 
 
-class VerbInPath(PythonRule):
+class VerbInPath(HandlerRule):
     meta = RuleMeta(
         code="BE906",
         name="verb-in-path",
@@ -213,9 +205,6 @@ class UserViewSet(viewsets.ModelViewSet):
 """
         ),
     )
-
-    def visit_Module(self, node: cst.Module) -> object:
-        return STOP_VISITING if is_exempt_path(self.ctx.path) else None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._check(node)

@@ -6,17 +6,9 @@ import re
 
 import libcst as cst
 
-from be_lint.frameworks import descendants, keyword_arg, positional_args
-from be_lint.http_semantics import is_exempt_path
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-)
+from be_lint.frameworks import enclosing_functions, keyword_arg, positional_args
+from be_lint.http_semantics import HandlerRule, mentions_word
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity
 
 RATIONALE = """\
 A service that sends webhooks asks its customers to trust HTTP requests arriving from the
@@ -49,7 +41,7 @@ _CLIENTS = re.compile(
 )
 
 
-class WebhookSentWithoutSignature(PythonRule):
+class WebhookSentWithoutSignature(HandlerRule):
     meta = RuleMeta(
         code="BE914",
         name="webhook-sent-without-signature",
@@ -123,9 +115,6 @@ def fetch_orders(api_url):
         ),
     )
 
-    def visit_Module(self, node: cst.Module) -> object:
-        return STOP_VISITING if is_exempt_path(self.ctx.path) else None
-
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute) or func.attr.value != "post":
@@ -141,16 +130,9 @@ def fetch_orders(api_url):
         module = self.ctx.module
         if url is None or module is None or not _TARGET.search(module.code_for_node(url)):
             return
-        scope = next(
-            (a for a in reversed(self.ctx.ancestors) if isinstance(a, cst.FunctionDef)), None
-        )
-        for inner in descendants(scope.body if scope is not None else node):
-            if isinstance(inner, cst.Name) and _SIGNED.search(inner.value):
-                return
-            if isinstance(inner, cst.Attribute) and _SIGNED.search(inner.attr.value):
-                return
-            if isinstance(inner, cst.SimpleString) and _SIGNED.search(inner.value):
-                return
+        scopes = enclosing_functions(self.ctx.ancestors)
+        if mentions_word(scopes[-1].body if scopes else node, _SIGNED):
+            return
         self.report(
             node,
             "webhook delivered without a signature: receivers cannot tell it from a forged request",

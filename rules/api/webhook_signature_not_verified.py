@@ -7,24 +7,17 @@ import re
 
 import libcst as cst
 
-from be_lint.frameworks import descendants, enclosing_class, per_request_function
+from be_lint.frameworks import enclosing_class, per_request_function
 from be_lint.http_semantics import (
+    HandlerRule,
+    body_assignments,
     handler_methods,
     handler_symbol,
-    is_exempt_path,
-    may_handle_requests,
+    mentions_word,
     route_decorator,
 )
-from be_lint.names import dotted_name, suite_statements
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-)
+from be_lint.names import dotted_name
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
 
 RATIONALE = """\
 A webhook endpoint is a public URL that acts on what it receives: "payment succeeded",
@@ -59,7 +52,7 @@ _VERIFY = re.compile(
 )
 
 
-class WebhookSignatureNotVerified(PythonRule):
+class WebhookSignatureNotVerified(HandlerRule):
     meta = RuleMeta(
         code="BE913",
         name="webhook-signature-not-verified",
@@ -77,10 +70,6 @@ class WebhookSignatureNotVerified(PythonRule):
         ),
     )
     triggers = ("hook", "Hook", "callback", "Callback")
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return may_handle_requests(text, *cls.triggers)
 
     bad = (
         Example(
@@ -148,9 +137,6 @@ def oauth_callback():
         ),
     )
 
-    def visit_Module(self, node: cst.Module) -> object:
-        return STOP_VISITING if is_exempt_path(self.ctx.path) else None
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         ctx = self.ctx
         found = per_request_function(ctx, [*ctx.ancestors, node], tasks=False)
@@ -171,13 +157,8 @@ def oauth_callback():
             callee = expr.func if isinstance(expr, cst.Call) else expr
             if _VERIFY.search(dotted_name(callee) or ""):
                 return
-        for inner in descendants(node.body):
-            if isinstance(inner, cst.Name | cst.Attribute):
-                text = inner.value if isinstance(inner, cst.Name) else inner.attr.value
-                if isinstance(text, str) and _VERIFY.search(text):
-                    return
-            elif isinstance(inner, cst.SimpleString) and _VERIFY.search(inner.value):
-                return
+        if mentions_word(node.body, _VERIFY):
+            return
         self.report(
             node.name,
             f"webhook handler `{node.name.value}` acts on the payload without verifying "
@@ -212,12 +193,4 @@ _RECORD_ATTRS = frozenset({"model", "queryset", "serializer_class", "form_class"
 def _manages_records(cls: cst.ClassDef) -> bool:
     if cls.name.value.endswith("ViewSet"):
         return True
-    for statement in suite_statements(cls.body):
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.Assign) and any(
-                    isinstance(t.target, cst.Name) and t.target.value in _RECORD_ATTRS
-                    for t in small.targets
-                ):
-                    return True
-    return False
+    return any(name in _RECORD_ATTRS for name, _ in body_assignments(cls.body))

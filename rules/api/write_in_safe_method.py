@@ -4,22 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.http_semantics import (
-    handler_methods,
-    is_exempt_path,
-    may_handle_requests,
-    switches_on_method,
-    writes,
-)
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-)
+from be_lint.http_semantics import HandlerRule, handler_methods, switches_on_method, writes
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
 
 RATIONALE = """\
 HTTP promises that `GET` and `HEAD` are *safe*: asking for a resource does not change it. The
@@ -50,7 +36,7 @@ suppression comment.
 """
 
 
-class WriteInSafeMethod(PythonRule):
+class WriteInSafeMethod(HandlerRule):
     meta = RuleMeta(
         code="BE901",
         name="write-in-safe-method",
@@ -77,10 +63,6 @@ class WriteInSafeMethod(PythonRule):
         ".merge(",
         "execute",
     )
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return may_handle_requests(text, *cls.triggers)
 
     bad = (
         Example(
@@ -234,9 +216,6 @@ def helper(order):
 """
         ),
     )
-
-    def visit_Module(self, node: cst.Module) -> object:
-        return STOP_VISITING if is_exempt_path(self.ctx.path) else None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         methods = handler_methods(node, self.ctx, self.ctx.ancestors)

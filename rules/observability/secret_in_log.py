@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from be_lint.frameworks import LogCall, logging_call, string_value
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
+from be_lint.secrets import NOT_SECRET_CONTEXT, SecretNames, words
 
 RATIONALE = """\
 Logs are copied everywhere: to files on every host, to the log shipper, the aggregation
@@ -40,93 +39,46 @@ instead of all of them. For structured logging, add a redaction processor (struc
 `logging.Filter` that masks known keys as defence in depth -- not as the only safeguard.
 """
 
-_SECRET_LAST = frozenset(
-    {
-        "password",
-        "passwd",
-        "passphrase",
+#: Names of values that must not reach a log: passwords, tokens and keys, and the request
+#: headers and cookies that carry them. Only whether a name is secret matters here, so every
+#: kind is "secret".
+_SECRET_NAMES = SecretNames(
+    last=dict.fromkeys(
+        (
+            "password",
+            "passwd",
+            "passphrase",
+            "secret",
+            "token",
+            "apikey",
+            "authorization",
+            "credential",
+            "credentials",
+            "cookie",
+            "cookies",
+            "jwt",
+        ),
         "secret",
-        "token",
-        "apikey",
-        "authorization",
-        "credential",
-        "credentials",
-        "cookie",
-        "cookies",
-        "jwt",
-    }
-)
-_SECRET_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("secret", "key"),
-        ("private", "key"),
-        ("access", "key"),
-        ("signing", "key"),
-        ("encryption", "key"),
-        ("master", "key"),
-        ("auth", "key"),
-        ("auth", "header"),
-        ("authorization", "header"),
-        ("bearer", "header"),
-    }
-)
-#: Words that make a secret-sounding name mean something else (counts, pagination, NLP).
-_NOT_SECRET_WORDS = frozenset(
-    {
-        "page",
-        "next",
-        "prev",
-        "previous",
-        "continuation",
-        "sync",
-        "cancel",
-        "cancellation",
-        "stop",
-        "eos",
-        "bos",
-        "pad",
-        "unk",
-        "sep",
-        "mask",
-        "cls",
-        "special",
-        "input",
-        "output",
-        "prompt",
-        "completion",
-        "max",
-        "min",
-        "num",
-        "total",
-        "count",
-        "n",
-        "is",
-        "has",
-        "use",
-        "should",
-        "require",
-        "requires",
-        "csrf",
-        "xsrf",
-        "fake",
-        "dummy",
-        "test",
-        "example",
-        "placeholder",
-        # names *of* a secret rather than the secret: FORWARD_HEADER_JWT, TOKEN_ENV_VAR
-        "header",
-        "name",
-        "env",
-        "var",
-        "field",
-        "param",
-        "label",
-        "url",
-        "path",
-        "file",
-        "type",
-    }
+    ),
+    pairs=dict.fromkeys(
+        (
+            ("api", "key"),
+            ("secret", "key"),
+            ("private", "key"),
+            ("access", "key"),
+            ("signing", "key"),
+            ("encryption", "key"),
+            ("master", "key"),
+            ("auth", "key"),
+            ("auth", "header"),
+            ("authorization", "header"),
+            ("bearer", "header"),
+        ),
+        "secret",
+    ),
+    # and names *of* a secret rather than the secret: FORWARD_HEADER_JWT, TOKEN_ENV_VAR
+    not_before=NOT_SECRET_CONTEXT
+    | {"header", "name", "env", "var", "field", "param", "label", "url", "path", "file", "type"},
 )
 _GETTER_VERBS = frozenset({"get", "create", "generate", "issue", "make", "fetch", "refresh", "new"})
 _LOOK_THROUGH = frozenset(
@@ -141,22 +93,12 @@ _REQUEST_BODY_CALLS = frozenset({"get_json", "json", "body", "form", "get_data",
 _REQUEST_OBJECTS = frozenset({"flask.request", "quart.request"})
 #: stdlib keyword arguments that are not part of the message.
 _CONTROL_KEYWORDS = frozenset({"exc_info", "stack_info", "stacklevel"})
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _MAX_DEPTH = 6
-
-
-def _words(identifier: str) -> list[str]:
-    return [word.lower() for word in _WORDS.findall(identifier)]
 
 
 def secret_name(identifier: str) -> bool:
     """True when an identifier or key names a secret value (``api_key``, ``userPassword``)."""
-    words = _words(identifier)
-    if not words:
-        return False
-    if any(word in _NOT_SECRET_WORDS for word in words[:-1]):
-        return False
-    return words[-1] in _SECRET_LAST or tuple(words[-2:]) in _SECRET_PAIRS
+    return _SECRET_NAMES.kind(identifier) is not None
 
 
 class SecretInLog(PythonRule):
@@ -368,8 +310,8 @@ def hash_password(password):
             if self._request_like(func.value):
                 return call, "the whole request body"
             return None
-        words = _words(name)
-        if len(words) >= 2 and words[0] in _GETTER_VERBS and secret_name("_".join(words[1:])):
+        parts = words(name)
+        if len(parts) >= 2 and parts[0] in _GETTER_VERBS and secret_name("_".join(parts[1:])):
             return call, f"the result of `{name}()`"
         return None
 

@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from be_lint.frameworks import keyword_arg
-from be_lint.queues import AMQP_MODULES, call_name, is_falsy
+from be_lint.queues import AMQP_MODULES, call_name, imports_any, is_falsy
 from be_lint.rule import (
     STOP_VISITING,
     Confidence,
@@ -143,8 +143,7 @@ def read(stream):
     )
 
     def visit_Module(self, node: cst.Module) -> object:
-        imports = self.ctx.imports
-        if imports is None or not any(imports.imports_module(m) for m in AMQP_MODULES):
+        if not imports_any(self.ctx, AMQP_MODULES):
             return STOP_VISITING
         if _QOS.search(self.ctx.text):
             return STOP_VISITING
@@ -161,11 +160,7 @@ def read(stream):
         elif name == "Consumer":
             if not (
                 self.ctx.matches(func, {"kombu.Consumer", "kombu.messaging.Consumer"})
-                or (
-                    isinstance(func, cst.Attribute)
-                    and self.ctx.imports is not None
-                    and self.ctx.imports.imports_module("kombu")
-                )
+                or (isinstance(func, cst.Attribute) and imports_any(self.ctx, ("kombu",)))
             ):
                 return
         else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import keyword_arg
-from be_lint.queues import AMQP_MODULES, call_name, is_truthy
-from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
+from be_lint.queues import AMQP_MODULES, call_name, imports_any, is_truthy
+from be_lint.rule import STOP_VISITING, Confidence, Example, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
 With automatic acknowledgement the broker deletes a message as soon as it has *sent* it to the
@@ -135,10 +135,7 @@ def fetch(api):
     )
 
     def visit_Module(self, node: cst.Module) -> object:
-        imports = self.ctx.imports
-        if imports is None or not any(imports.imports_module(m) for m in AMQP_MODULES):
-            from be_lint.rule import STOP_VISITING
-
+        if not imports_any(self.ctx, AMQP_MODULES):
             return STOP_VISITING
         return None
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import descendants, keyword_arg, positional_args, string_value
-from be_lint.queues import AMQP_MODULES, call_name, is_falsy
+from be_lint.frameworks import (
+    descendants,
+    keyword_arg,
+    positional_args,
+    spreads_kwargs,
+    string_value,
+)
+from be_lint.queues import AMQP_MODULES, call_name, imports_any, is_falsy
 from be_lint.rule import STOP_VISITING, Confidence, Example, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -149,8 +155,7 @@ channel.basic_publish(exchange="", routing_key="tmp", body=b"{}")
     )
 
     def visit_Module(self, node: cst.Module) -> object:
-        imports = self.ctx.imports
-        if imports is None or not any(imports.imports_module(m) for m in AMQP_MODULES):
+        if not imports_any(self.ctx, AMQP_MODULES):
             return STOP_VISITING
         if not self._durable_queue(node):
             return STOP_VISITING
@@ -175,8 +180,7 @@ channel.basic_publish(exchange="", routing_key="tmp", body=b"{}")
         name = call_name(node)
         if name == "basic_publish":
             # py-amqp and kombu channels take a message object that carries its own mode.
-            imports = self.ctx.imports
-            if imports is not None and imports.imports_module("pika"):
+            if imports_any(self.ctx, ("pika",)):
                 self._pika(node)
         elif name == "Message" and self.ctx.matches(
             node.func, {"aio_pika.Message", "aio_pika.message.Message"}
@@ -223,7 +227,7 @@ channel.basic_publish(exchange="", routing_key="tmp", body=b"{}")
         self._mode(node, "Message")
 
     def _mode(self, call: cst.Call, what: str) -> None:
-        if any(a.star == "**" for a in call.args):
+        if spreads_kwargs(call):
             return
         mode = keyword_arg(call, "delivery_mode")
         if mode is not None and _persistent(mode.value) is not False:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import enclosing_functions, keyword_arg, positional_params
+from be_lint.frameworks import is_none, keyword_arg, positional_params
 from be_lint.queues import (
+    CeleryTaskRule,
     TaskDef,
-    celery_task,
-    celery_task_class,
+    enclosing_task,
     is_falsy,
     is_truthy,
     literal_dict,
     task_calls_retry,
 )
-from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity
 
 RATIONALE = """\
 A Celery task that retries on failure is how a job survives a flaky dependency. Two settings
@@ -53,7 +53,7 @@ self.request.retries + random.random())`.
 """
 
 
-class CeleryRetryWithoutBackoffOrLimit(PythonRule):
+class CeleryRetryWithoutBackoffOrLimit(CeleryTaskRule):
     meta = RuleMeta(
         code="BE716",
         name="celery-retry-without-backoff-or-limit",
@@ -70,6 +70,12 @@ class CeleryRetryWithoutBackoffOrLimit(PythonRule):
         frameworks=("celery",),
     )
     triggers = ("autoretry_for", ".retry(")
+
+    @classmethod
+    def may_match(cls, text: str, kind: FileKind) -> bool:
+        # Only files that retry, not every file defining a task.
+        return any(trigger in text for trigger in cls.triggers)
+
     bad = (
         Example(
             """\
@@ -195,19 +201,9 @@ class SyncTask(celery.Task):
 
     # -- decorators and classes ------------------------------------------------------------
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        task = celery_task(node, self.ctx)
-        if task is None:
-            return
-        self._check_options(task, retries_in_body=task_calls_retry(node, task))
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        task = celery_task_class(node, self.ctx)
-        if task is None:
-            return
-        self._check_options(task, retries_in_body=False)
-
-    def _check_options(self, task: TaskDef, *, retries_in_body: bool) -> None:
+    def check_task(self, task: TaskDef) -> None:
+        node = task.node
+        retries_in_body = isinstance(node, cst.FunctionDef) and task_calls_retry(node, task)
         options = task.options
         autoretry = options.get("autoretry_for")
         retry_kwargs = literal_dict(options.get("retry_kwargs"), self.ctx) or {}
@@ -226,7 +222,7 @@ class SyncTask(celery.Task):
         unbounded = options.get("max_retries")
         if "max_retries" in retry_kwargs:
             unbounded = retry_kwargs["max_retries"]
-        if _is_none(unbounded):
+        if is_none(unbounded):
             self.report(
                 self._anchor(task, "max_retries"),
                 "`max_retries=None`: a task that keeps failing is retried forever",
@@ -266,7 +262,7 @@ class SyncTask(celery.Task):
         if any(arg.star for arg in node.args):
             return
         max_retries = keyword_arg(node, "max_retries")
-        if max_retries is not None and _is_none(max_retries.value):
+        if max_retries is not None and is_none(max_retries.value):
             self.report(
                 max_retries,
                 "`retry(max_retries=None)`: a task that keeps failing is retried forever",
@@ -301,25 +297,18 @@ class SyncTask(celery.Task):
     def _task_of(self, receiver: str) -> TaskDef | None:
         """The task whose ``retry`` ``receiver.retry`` is: a bound task's first parameter,
         ``self`` in a ``Task`` subclass's method, or the task function's own name."""
-        functions = enclosing_functions(self.ctx.ancestors)
-        for func in reversed(functions):
-            task = celery_task(func, self.ctx)
-            if task is not None:
-                params = positional_params(func, skip_self=False)
-                if task.bind and params and params[0].name.value == receiver:
-                    return task
-                if func.name.value == receiver:
-                    return task
-                return None
-        if receiver == "self" and functions:
-            cls = self.ctx.enclosing(cst.ClassDef)
-            if isinstance(cls, cst.ClassDef):
-                return celery_task_class(cls, self.ctx)
+        task = enclosing_task(self.ctx)
+        if task is None:
+            return None
+        func = task.node
+        if isinstance(func, cst.ClassDef):
+            return task if receiver == "self" else None
+        params = positional_params(func, skip_self=False)
+        if (task.bind and params and params[0].name.value == receiver) or (
+            func.name.value == receiver
+        ):
+            return task
         return None
-
-
-def _is_none(expr: cst.BaseExpression | None) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _is_zero(expr: cst.BaseExpression) -> bool:

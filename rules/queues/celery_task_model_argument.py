@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import positional_args
+from be_lint.frameworks import keyword_arg, positional_args
 from be_lint.index.tasks import TASK_TEXT
 from be_lint.queues import celery_task, is_model_instance, model_annotation
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
@@ -138,18 +138,16 @@ def welcome(user_id: int, email: str):
             return [a.value for a in node.args if not a.star]
         out: list[cst.BaseExpression] = []
         positional = positional_args(node)
-        args = next((a.value for a in node.args if a.keyword and a.keyword.value == "args"), None)
-        kwargs = next(
-            (a.value for a in node.args if a.keyword and a.keyword.value == "kwargs"), None
-        )
+        args = keyword_arg(node, "args")
+        kwargs = keyword_arg(node, "kwargs")
         if args is None and positional:
-            args = positional[0].value
+            args = positional[0]
         if kwargs is None and len(positional) > 1:
-            kwargs = positional[1].value
-        if isinstance(args, cst.Tuple | cst.List):
-            out.extend(e.value for e in args.elements if isinstance(e, cst.Element))
-        if isinstance(kwargs, cst.Dict):
-            out.extend(e.value for e in kwargs.elements if isinstance(e, cst.DictElement))
+            kwargs = positional[1]
+        if args is not None and isinstance(args.value, cst.Tuple | cst.List):
+            out.extend(e.value for e in args.value.elements if isinstance(e, cst.Element))
+        if kwargs is not None and isinstance(kwargs.value, cst.Dict):
+            out.extend(e.value for e in kwargs.value.elements if isinstance(e, cst.DictElement))
         return out
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

@@ -7,18 +7,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from be_lint.frameworks import descendants
-from be_lint.index.tasks import TASK_TEXT
-from be_lint.queues import TaskDef, app_setting, celery_task, celery_task_class, state_change
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-    option,
-)
+from be_lint.queues import CeleryTaskRule, TaskDef, app_setting, state_change
+from be_lint.rule import STOP_VISITING, Confidence, Example, RuleMeta, Severity, option
 
 RATIONALE = """\
 By default a Celery worker acknowledges a message when it *starts* the task. If the worker then
@@ -55,7 +45,7 @@ class AcksLateOptions:
     )
 
 
-class CeleryTaskWithoutAcksLate(PythonRule):
+class CeleryTaskWithoutAcksLate(CeleryTaskRule):
     meta = RuleMeta(
         code="BE717",
         name="celery-task-without-acks-late",
@@ -72,11 +62,6 @@ class CeleryTaskWithoutAcksLate(PythonRule):
         frameworks=("celery",),
     )
     options_class = AcksLateOptions
-    triggers = ("task", "Task")
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return TASK_TEXT.search(text) is not None or ("Task" in text and "celery" in text)
 
     bad = (
         Example(
@@ -165,19 +150,10 @@ def settle(payment_id):
             return STOP_VISITING
         return None
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        task = celery_task(node, self.ctx)
-        if task is not None:
-            self._check(task, node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        task = celery_task_class(node, self.ctx)
-        if task is not None:
-            self._check(task, node)
-
-    def _check(self, task: TaskDef, body: cst.CSTNode) -> None:
+    def check_task(self, task: TaskDef) -> None:
         if "acks_late" in task.options or not task.complete:
             return
+        body = task.node
         for inner in descendants(body, into_scopes=isinstance(body, cst.ClassDef)):
             if isinstance(inner, cst.Call):
                 change = state_change(inner, self.ctx)

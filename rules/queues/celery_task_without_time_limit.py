@@ -7,18 +7,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from be_lint.frameworks import descendants
-from be_lint.index.tasks import TASK_TEXT
-from be_lint.queues import TaskDef, app_setting, celery_task, celery_task_class
-from be_lint.rule import (
-    STOP_VISITING,
-    Confidence,
-    Example,
-    FileKind,
-    PythonRule,
-    RuleMeta,
-    Severity,
-    option,
-)
+from be_lint.queues import CeleryTaskRule, TaskDef, app_setting
+from be_lint.rule import STOP_VISITING, Confidence, Example, RuleMeta, Severity, option
 
 RATIONALE = """\
 Celery sets no time limit by default. A task stuck on a socket without a timeout, a lock, or an
@@ -49,7 +39,7 @@ class TimeLimitOptions:
     )
 
 
-class CeleryTaskWithoutTimeLimit(PythonRule):
+class CeleryTaskWithoutTimeLimit(CeleryTaskRule):
     meta = RuleMeta(
         code="BE721",
         name="celery-task-without-time-limit",
@@ -64,11 +54,6 @@ class CeleryTaskWithoutTimeLimit(PythonRule):
         frameworks=("celery",),
     )
     options_class = TimeLimitOptions
-    triggers = ("task", "Task")
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return TASK_TEXT.search(text) is not None or ("Task" in text and "celery" in text)
 
     bad = (
         Example(
@@ -153,17 +138,7 @@ def export(report_id):
             return STOP_VISITING
         return None
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        task = celery_task(node, self.ctx)
-        if task is not None:
-            self._check(task)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        task = celery_task_class(node, self.ctx)
-        if task is not None:
-            self._check(task)
-
-    def _check(self, task: TaskDef) -> None:
+    def check_task(self, task: TaskDef) -> None:
         if not task.complete or {"time_limit", "soft_time_limit"} & set(task.options):
             return
         if self._limited_per_call(task.node.name.value):

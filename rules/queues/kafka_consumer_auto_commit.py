@@ -211,15 +211,7 @@ def run(config):
 
     @staticmethod
     def _polls(loop: cst.For | cst.While, name: str) -> bool:
-        for node in descendants(loop.body):
-            if (
-                isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and node.func.attr.value in _READS
-                and dotted_name(node.func.value) == name
-            ):
-                return True
-        return False
+        return any(method in _READS for method, _call in method_calls(loop.body, name))
 
     def _effect(self, loop: cst.For | cst.While) -> str | None:
         for node in descendants(loop.body):

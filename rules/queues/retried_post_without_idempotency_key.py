@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg
-from be_lint.queues import http_post, literal_dict, retry_context
+from be_lint.frameworks import keyword_arg, spreads_kwargs
+from be_lint.queues import http_write, literal_dict, retry_context
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -125,11 +125,11 @@ def with_headers(url, payload, headers):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not http_post(node, self.ctx):
+        if not http_write(node, self.ctx, ("post",)):
             return
         if keyword_arg(node, "idempotency_key") is not None:
             return
-        if any(a.star == "**" for a in node.args):
+        if spreads_kwargs(node):
             return
         headers = keyword_arg(node, "headers")
         if headers is not None:

@@ -7,7 +7,7 @@ import libcst as cst
 from be_lint.context import FileContext
 from be_lint.frameworks import descendants, keyword_arg, logging_call
 from be_lint.names import dotted_name
-from be_lint.queues import call_name
+from be_lint.queues import call_name, names_in
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -171,11 +171,7 @@ def cleanup(rows):
         if isinstance(loop, cst.FunctionDef):
             handle = keyword_arg(node, "ReceiptHandle") or keyword_arg(node, "Entries")
             assert handle is not None
-            subject = frozenset(
-                n.value
-                for n in (handle.value, *descendants(handle.value))
-                if isinstance(n, cst.Name)
-            )
+            subject = frozenset(names_in(handle.value))
         # Walk up from the call to the loop: a ``finally`` on the way, or a later statement in
         # any enclosing block that still processes, means the delete comes first.
         ancestors = self.ctx.ancestors
@@ -242,11 +238,7 @@ def cleanup(rows):
             written = dotted_name(node.func) or ""
             if written.startswith(("metrics.", "statsd.", "stats.")):
                 continue
-            if subject is not None and not any(
-                isinstance(n, cst.Name) and n.value in subject
-                for arg in node.args
-                for n in (arg.value, *descendants(arg.value))
-            ):
+            if subject is not None and not any(names_in(arg.value) & subject for arg in node.args):
                 continue
             return True
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import keyword_arg, spreads_kwargs
-from be_lint.queues import call_name, sqs_resource_call
+from be_lint.queues import sqs_receive
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -67,13 +67,12 @@ messages = queue.receive_messages(WaitTimeSeconds=20, VisibilityTimeout=60)
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        name = call_name(node)
-        if name == "receive_message":
-            if keyword_arg(node, "QueueUrl") is None:
-                return
-        elif name != "receive_messages" or not sqs_resource_call(node, self.ctx):
-            return
-        if spreads_kwargs(node) or keyword_arg(node, "VisibilityTimeout") is not None:
+        name = sqs_receive(node, self.ctx)
+        if (
+            name is None
+            or spreads_kwargs(node)
+            or keyword_arg(node, "VisibilityTimeout") is not None
+        ):
             return
         self.report(
             node,

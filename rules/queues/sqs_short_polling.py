@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import keyword_arg, spreads_kwargs
-from be_lint.queues import call_name, is_falsy, sqs_resource_call
+from be_lint.queues import is_falsy, sqs_receive
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -87,13 +87,8 @@ def inbox(mailbox):
     )
 
     def visit_Call(self, node: cst.Call) -> None:
-        name = call_name(node)
-        if name == "receive_message":
-            if keyword_arg(node, "QueueUrl") is None:
-                return
-        elif name != "receive_messages" or not sqs_resource_call(node, self.ctx):
-            return
-        if spreads_kwargs(node):
+        name = sqs_receive(node, self.ctx)
+        if name is None or spreads_kwargs(node):
             return
         wait = keyword_arg(node, "WaitTimeSeconds")
         if wait is None:

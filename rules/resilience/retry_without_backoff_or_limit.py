@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from be_lint.frameworks import called_names, descendants, keyword_arg, spreads_kwargs
+from be_lint.frameworks import descendants, keyword_arg, spreads_kwargs
+from be_lint.queues import assigned_names, http_write, names_in
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -71,8 +72,7 @@ _BOUND_NAME = re.compile(
     re.IGNORECASE,
 )
 
-_HTTP_LIBRARIES = ("requests.", "httpx.", "aiohttp.", "urllib3.")
-_HTTP_RECEIVER = re.compile(r"session|client|http", re.IGNORECASE)
+_HTTP_WRITES = ("post", "put", "patch")
 
 _TENACITY_RETRY = frozenset({"tenacity.retry"})
 _TENACITY_OBJECTS = frozenset(
@@ -371,11 +371,9 @@ def consume(queue):
         (pages, batches) is not a retry.
         """
         statements = list(body.body)
-        changing = _assigned_names(body)
+        changing = assigned_names(body)
         if isinstance(loop, cst.For):
-            changing |= {
-                n.value for n in (loop.target, *descendants(loop.target)) if isinstance(n, cst.Name)
-            }
+            changing |= names_in(loop.target)
         for index, statement in enumerate(statements):
             name = self._write_target(statement)
             if name is None:
@@ -383,14 +381,11 @@ def consume(queue):
             assert isinstance(statement, cst.SimpleStatementLine)
             request = statement.body[0]
             assert isinstance(request, cst.Assign)
-            if any(
-                isinstance(n, cst.Name) and n.value in changing and n.value != name
-                for n in descendants(request.value)
-            ):
+            if (names_in(request.value) - {name}) & changing:
                 continue
             later = statements[index + 1 :]
             for position, candidate in enumerate(later):
-                if not isinstance(candidate, cst.If) or not _mentions(candidate.test, name):
+                if not isinstance(candidate, cst.If) or name not in names_in(candidate.test):
                     continue
                 if _exits(candidate.body):
                     return candidate
@@ -415,15 +410,7 @@ def consume(queue):
         return None
 
     def _http_write(self, node: cst.CSTNode) -> bool:
-        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
-            return False
-        if node.func.attr.value not in ("post", "put", "patch"):
-            return False
-        names = self.ctx.qualified_names(node.func) or called_names(node, self.ctx)
-        if any(n.startswith(_HTTP_LIBRARIES) for n in names):
-            return True
-        receiver = self.ctx.dotted_name(node.func.value) or ""
-        return bool(_HTTP_RECEIVER.search(receiver.rsplit(".", 1)[-1]))
+        return isinstance(node, cst.Call) and http_write(node, self.ctx, _HTTP_WRITES)
 
     def _retries(self, handler: cst.ExceptHandler) -> bool:
         """A handler for a transient error that goes round the loop again."""
@@ -570,13 +557,7 @@ def _has_limit(
     Inside a retrying handler, or outside the ``try`` blocks, any such ``if`` counts; inside
     the ``try`` block (the success path) only one whose test names a counter or deadline.
     """
-    counters = {
-        target.value
-        for node in _loop_nodes(body)
-        if isinstance(node, cst.AugAssign)
-        for target in [node.target]
-        if isinstance(target, cst.Name)
-    }
+    counters = _counters(body)
     handler_ids = {id(h) for h in handlers}
     try_ids = {id(t) for t in tries}
 
@@ -600,6 +581,15 @@ def _has_limit(
     return any(visit(statement, id(statement) not in try_ids) for statement in body.body)
 
 
+def _counters(body: cst.IndentedBlock) -> set[str]:
+    """Names the loop body counts with ``+=`` (or ``-=``): attempts, tries left."""
+    return {
+        node.target.value
+        for node in _loop_nodes(body)
+        if isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name)
+    }
+
+
 def _names_bound(test: cst.BaseExpression, counters: set[str]) -> bool:
     for node in descendants(test):
         if isinstance(node, cst.Name) and (
@@ -611,10 +601,6 @@ def _names_bound(test: cst.BaseExpression, counters: set[str]) -> bool:
     if isinstance(test, cst.Name):
         return test.value in counters or bool(_BOUND_NAME.search(test.value))
     return False
-
-
-def _mentions(test: cst.BaseExpression, name: str) -> bool:
-    return any(isinstance(n, cst.Name) and n.value == name for n in (test, *descendants(test)))
 
 
 def _continues(node: cst.CSTNode) -> bool:
@@ -638,13 +624,7 @@ def _constant_delay(call: cst.CSTNode) -> bool:
 def _has_limit_besides(body: cst.IndentedBlock) -> bool:
     """An ``if`` that stops a status-retry loop on a counter or deadline (the success check
     counts only when it also tests one: ``if resp.ok or attempt > 5: break``)."""
-    counters = {
-        target.value
-        for node in _loop_nodes(body)
-        if isinstance(node, cst.AugAssign)
-        for target in [node.target]
-        if isinstance(target, cst.Name)
-    }
+    counters = _counters(body)
     for node in _loop_nodes(body):
         if (
             isinstance(node, cst.If)
@@ -653,17 +633,3 @@ def _has_limit_besides(body: cst.IndentedBlock) -> bool:
         ):
             return True
     return False
-
-
-def _assigned_names(body: cst.CSTNode) -> set[str]:
-    """Names assigned (``=``, ``+=``, ``for`` targets) inside a loop body."""
-    out: set[str] = set()
-    for node in _loop_nodes(body):
-        targets: list[cst.BaseExpression] = []
-        if isinstance(node, cst.Assign):
-            targets = [t.target for t in node.targets]
-        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.For):
-            targets = [node.target]
-        for target in targets:
-            out.update(n.value for n in (target, *descendants(target)) if isinstance(n, cst.Name))
-    return out

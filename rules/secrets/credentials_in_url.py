@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
-from be_lint.secrets import literal_string, severity_here, test_path_options, url_password
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity
+from be_lint.secrets import (
+    LiteralTextRule,
+    report_by_place,
+    test_path_options,
+    url_password,
+)
 
 RATIONALE = """\
 `postgres://app:S3cret@db.internal/app`, `redis://:password@cache:6379/0` and
@@ -40,7 +45,7 @@ url = URL.create("postgresql+psycopg", username="app", password=os.environ["DB_P
 Options = test_path_options("info")
 
 
-class CredentialsInUrl(PythonRule):
+class CredentialsInUrl(LiteralTextRule):
     meta = RuleMeta(
         code="BE503",
         name="credentials-in-url",
@@ -95,44 +100,17 @@ def url(user, pw, host):
         ),
     )
 
-    def __init__(self, ctx: object, options: object) -> None:
-        super().__init__(ctx, options)  # type: ignore[arg-type]
-        self._seen: set[int] = set()
-
-    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
-        text = literal_string(node)
-        if text is None:
-            return
-        current: cst.BaseExpression = node
-        while isinstance(current, cst.ConcatenatedString):
-            self._seen.add(id(current.left))
-            current = current.right
-        self._seen.add(id(current))
-        self._check(node, text)
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if id(node) not in self._seen:
-            text = literal_string(node)
-            if text is not None:
-                self._check(node, text)
-
-    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        self._check(node, node.value)
-
-    def _check(self, node: cst.CSTNode, text: str) -> None:
+    def check_text(self, node: cst.CSTNode, text: str) -> None:
         if "://" not in text or "@" not in text:
             return
         found = url_password(text)
         if found is None:
             return
-        report, level = severity_here(self.ctx, self.options)
-        if not report:
-            return
         scheme, user, _password, host = found
         who = f"`{user}`" if user else "the server"
-        self.report(
+        report_by_place(
+            self,
             node,
             f"{scheme} URL carries the password of {who} at `{host or '?'}`",
             help="keep the URL (or its password) in the environment or a secret store",
-            severity=Severity(level) if level else None,
         )

@@ -9,14 +9,15 @@ import libcst as cst
 from be_lint.frameworks import keyword_arg, positional_args
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
 from be_lint.secrets import (
+    argument,
     in_sample_code,
     known_token,
     literal_string,
     name_like,
     placeholder,
+    report_by_place,
     resolve,
     secret_kind,
-    severity_here,
     terminal_name,
     test_path_options,
 )
@@ -338,14 +339,13 @@ def login():
     # -- reporting ---------------------------------------------------------------------------
 
     def _report(self, node: cst.CSTNode, message: str) -> None:
-        report, level = severity_here(self.ctx, self.options)
-        if not report or in_sample_code(self.ctx.ancestors):
+        if in_sample_code(self.ctx.ancestors):
             return
-        self.report(
+        report_by_place(
+            self,
             node,
             message,
             help="read it from the environment or a secret manager, and rotate the committed value",
-            severity=Severity(level) if level else None,
         )
 
     def _named(self, name: str, value: cst.BaseExpression | None) -> None:
@@ -433,10 +433,7 @@ def login():
 
     def _signing_key(self, call: cst.Call, name: str, spec: tuple[int, str]) -> None:
         index, keyword = spec
-        arg = keyword_arg(call, keyword)
-        if arg is None and index >= 0:
-            args = positional_args(call)
-            arg = args[index] if len(args) > index else None
+        arg = argument(call, keyword, index=index)
         if arg is None:
             return
         value = arg.value

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
+from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity
 from be_lint.secrets import (
     TOKEN_TRIGGERS,
+    LiteralTextRule,
     known_token,
-    literal_string,
-    severity_here,
+    report_by_place,
     test_path_options,
 )
 
@@ -46,7 +46,7 @@ obviously fake (`ghp_` followed by `x`s) or generate them in the test.
 Options = test_path_options("warning")
 
 
-class HardcodedToken(PythonRule):
+class HardcodedToken(LiteralTextRule):
     meta = RuleMeta(
         code="BE502",
         name="hardcoded-token",
@@ -65,6 +65,7 @@ class HardcodedToken(PythonRule):
     )
     options_class = Options
     triggers = TOKEN_TRIGGERS
+    read_parts_of_mixed = True
 
     @classmethod
     def may_match(cls, text: str, kind: FileKind) -> bool:
@@ -126,52 +127,17 @@ def test_token(client):
         ),
     )
 
-    def __init__(self, ctx: object, options: object) -> None:
-        super().__init__(ctx, options)  # type: ignore[arg-type]
-        self._seen: set[int] = set()
-
-    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
-        parts: list[cst.CSTNode] = []
-        current: cst.BaseExpression = node
-        while isinstance(current, cst.ConcatenatedString):
-            parts.append(current.left)
-            current = current.right
-        parts.append(current)
-        self._seen.update(id(p) for p in parts)
-        text = literal_string(node)
-        if text is not None:
-            self._check(node, text)
-            return
-        for part in parts:  # f-strings among the parts: read each plain part
-            if isinstance(part, cst.SimpleString):
-                value = literal_string(part)
-                if value is not None:
-                    self._check(part, value)
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if id(node) in self._seen:
-            return
-        text = literal_string(node)
-        if text is not None:
-            self._check(node, text)
-
-    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        self._check(node, node.value)
-
-    def _check(self, node: cst.CSTNode, text: str) -> None:
+    def check_text(self, node: cst.CSTNode, text: str) -> None:
         if len(text) < 20:
             return
         found = known_token(text)
         if found is None:
             return
-        report, level = severity_here(self.ctx, self.options)
-        if not report:
-            return
         label, _match = found
-        self.report(
+        report_by_place(
+            self,
             node,
             f"{label} written in the code",
             help="revoke it at the provider, then load the replacement from the environment "
             "or a secret manager",
-            severity=Severity(level) if level else None,
         )

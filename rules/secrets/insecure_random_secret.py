@@ -10,7 +10,7 @@ from be_lint.secrets import (
     assigned_names,
     expression_names,
     literal_string,
-    severity_here,
+    report_by_place,
     terminal_name,
     test_path_options,
     use_site,
@@ -337,13 +337,10 @@ def send_digest_email(users):
             where = self._flows_into_secret(site.targets[0])
         if where is None:
             return
-        report, level = severity_here(self.ctx, self.options)
-        if not report:
-            return
-        self.report(
+        report_by_place(
+            self,
             node,
             f"`random.{function}` is predictable, and its value becomes {where}",
             help="use the secrets module (secrets.token_urlsafe, secrets.choice, "
             "secrets.randbelow)",
-            severity=Severity(level) if level else None,
         )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import descendants, keyword_arg, positional_args
+from be_lint.frameworks import descendants
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 from be_lint.secrets import (
     JWT_ENCODE,
     JWT_TRIGGERS,
+    argument,
     dict_entries,
     dict_literal,
     jwt_function,
@@ -113,10 +114,7 @@ def merged(claims, key):
             return
         _name, library = found
         index = 1 if library == "authlib" else 0
-        arg = keyword_arg(node, "payload") or keyword_arg(node, "claims")
-        if arg is None:
-            args = positional_args(node)
-            arg = args[index] if len(args) > index else None
+        arg = argument(node, "payload", "claims", index=index)
         if arg is None:
             return
         payload = dict_literal(arg.value, self.ctx)

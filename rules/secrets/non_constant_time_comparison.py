@@ -9,8 +9,8 @@ from be_lint.rule import Confidence, Example, FileKind, FixSafety, PythonRule, R
 from be_lint.secrets import (
     expression_names,
     literal_string,
+    report_by_place,
     resolve,
-    severity_here,
     terminal_name,
     test_path_options,
     use_site,
@@ -394,9 +394,6 @@ def check_model(signature, inferred_signature, cached_token, fresh):
         function = self.ctx.enclosing(cst.FunctionDef)
         if isinstance(function, cst.FunctionDef) and function.name.value in ("__eq__", "__ne__"):
             return
-        report, level = severity_here(self.ctx, self.options)
-        if not report:
-            return
         replacement: cst.BaseExpression = cst.Call(
             func=cst.Attribute(cst.Name("hmac"), cst.Name("compare_digest")),
             args=[
@@ -412,7 +409,8 @@ def check_model(signature, inferred_signature, cached_token, fresh):
         imported = self.ctx.imports is not None and "hmac" in self.ctx.imports.resolve_dotted(
             "hmac"
         )
-        self.report(
+        report_by_place(
+            self,
             node,
             f"`{secret}` compared with `{'==' if isinstance(operator, cst.Equal) else '!='}`: "
             "the time taken leaks how much of a guess matches",
@@ -422,5 +420,4 @@ def check_model(signature, inferred_signature, cached_token, fresh):
             else None,
             fix_safety=FixSafety.UNSAFE,
             fix_description="compare with hmac.compare_digest",
-            severity=Severity(level) if level else None,
         )

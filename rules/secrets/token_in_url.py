@@ -7,9 +7,9 @@ import re
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg, positional_args
+from be_lint.frameworks import keyword_arg
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
-from be_lint.secrets import literal_string, resolve, words
+from be_lint.secrets import argument, literal_string, resolve, words
 
 RATIONALE = """\
 A URL is not a place for a secret. Query strings are written to the access logs of every
@@ -156,12 +156,8 @@ def paginate(page_token):
         outbound = not names.isdisjoint(_REQUESTS)
         if not (redirect or outbound):
             return
-        url = keyword_arg(node, "url") or keyword_arg(node, "to") or keyword_arg(node, "location")
-        if url is None:
-            args = positional_args(node)
-            method_first = any(n.endswith(".request") for n in names)
-            index = 1 if method_first else 0
-            url = args[index] if len(args) > index else None
+        method_first = any(n.endswith(".request") for n in names)
+        url = argument(node, "url", "to", "location", index=1 if method_first else 0)
         if url is not None:
             found = self._secret_in(url.value)
             if found is not None:

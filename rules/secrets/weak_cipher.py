@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg, positional_args
+from be_lint.frameworks import keyword_arg
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
-from be_lint.secrets import literal_string, resolve, severity_here, terminal_name, test_path_options
+from be_lint.secrets import (
+    argument,
+    literal_string,
+    report_by_place,
+    resolve,
+    terminal_name,
+    test_path_options,
+)
 
 RATIONALE = """\
 Encryption fails quietly: the code works, the data looks scrambled, and it is not protected.
@@ -155,9 +162,7 @@ def test_known_answer():
     )
 
     def _report(self, node: cst.CSTNode, message: str, help: str) -> None:
-        report, level = severity_here(self.ctx, self.options)
-        if report:
-            self.report(node, message, help=help, severity=Severity(level) if level else None)
+        report_by_place(self, node, message, help=help)
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.ctx.qualified_names(node.func)
@@ -180,9 +185,7 @@ def test_known_answer():
                 if mode == "ECB":
                     self._ecb(node)
                 elif mode in _IV_MODES:
-                    args = positional_args(node)
-                    iv = keyword_arg(node, "initialization_vector") or keyword_arg(node, "nonce")
-                    iv = iv or (args[0] if args else None)
+                    iv = argument(node, "initialization_vector", "nonce", index=0)
                     if iv is not None:
                         self._constant_iv(iv.value, f"{mode} IV")
                 return
@@ -199,8 +202,7 @@ def test_known_answer():
         )
 
     def _aes_new(self, node: cst.Call) -> None:
-        args = positional_args(node)
-        mode_arg = keyword_arg(node, "mode") or (args[1] if len(args) > 1 else None)
+        mode_arg = argument(node, "mode", index=1)
         if mode_arg is not None and terminal_name(mode_arg.value) == "MODE_ECB":
             self._ecb(mode_arg)
             return
@@ -217,8 +219,7 @@ def test_known_answer():
         receiver = resolve(func.value, self.ctx) if isinstance(func.value, cst.Name) else func.value
         if not isinstance(receiver, cst.Call) or terminal_name(receiver.func) not in _AEAD:
             return
-        args = positional_args(node)
-        nonce = keyword_arg(node, "nonce") or (args[0] if args else None)
+        nonce = argument(node, "nonce", index=0)
         if nonce is not None:
             self._constant_iv(nonce.value, "nonce")
 

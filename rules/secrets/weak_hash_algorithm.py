@@ -9,13 +9,14 @@ import libcst as cst
 from be_lint.frameworks import keyword_arg, positional_args
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.secrets import (
-    DEFAULT_TEST_PATHS,
     expression_names,
     int_value,
     literal_string,
     password_like,
+    report_by_place,
     resolve,
-    severity_here,
+    test_paths_option,
+    test_severity_option,
     use_site,
     validate_test_severity,
     words,
@@ -128,13 +129,8 @@ DEFAULT_QUIET_WORDS = (
 
 @dataclass(frozen=True)
 class Options:
-    test_paths: tuple[str, ...] = option(
-        DEFAULT_TEST_PATHS,
-        "Gitignore-style globs of test code, where findings get `test-severity`.",
-    )
-    test_severity: str = option(
-        "off", "Severity of findings in `test-paths`: error, warning, info, or off (not reported)."
-    )
+    test_paths: tuple[str, ...] = test_paths_option()
+    test_severity: str = test_severity_option("off")
 
     def __post_init__(self) -> None:
         validate_test_severity(self)
@@ -290,9 +286,6 @@ def content_md5(blob):
         site = use_site(node, self.ctx.ancestors)
         if any(a in f.lower() for f in site.functions[:1] for a in _ALGORITHM_WORDS):
             return  # ``def content_md5(...)``: the algorithm is the function's contract
-        report, level = severity_here(self.ctx, self.options)
-        if not report:
-            return
         quiet = set(self.options.quiet_words)
         module = self.ctx.path.rsplit("/", 1)[-1].removesuffix(".py")
         labels = [*site.names(), *site.functions, *site.classes, *data_names, module]
@@ -300,12 +293,12 @@ def content_md5(blob):
             return
         if any(not _QUIET_CALLEES.isdisjoint(words(c)) for c in site.callees):
             return  # HMAC(key, hashes.SHA1()), cert.fingerprint(hashes.SHA1())
-        self.report(
+        report_by_place(
+            self,
             node,
             f"{algorithm} is broken for collision resistance",
             help="use hashlib.sha256 or blake2b; if this is not a security use, pass "
             "usedforsecurity=False",
-            severity=Severity(level) if level else None,
         )
 
 

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg, positional_args
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.secrets import (
-    DEFAULT_TEST_PATHS,
+    argument,
     int_value,
-    severity_here,
+    report_by_place,
     terminal_name,
+    test_paths_option,
+    test_severity_option,
     validate_test_severity,
 )
 
@@ -53,13 +54,8 @@ _WEAK_CURVES = frozenset({"SECP192R1", "SECT163K1", "SECT163R2"})
 @dataclass(frozen=True)
 class Options:
     min_rsa_bits: int = option(2048, "Smallest RSA/DSA key size (bits) not reported.")
-    test_paths: tuple[str, ...] = option(
-        DEFAULT_TEST_PATHS,
-        "Gitignore-style globs of test code, where findings get `test-severity`.",
-    )
-    test_severity: str = option(
-        "off", "Severity of findings in `test-paths`: error, warning, info, or off (not reported)."
-    )
+    test_paths: tuple[str, ...] = test_paths_option()
+    test_severity: str = test_severity_option("off")
 
     def __post_init__(self) -> None:
         validate_test_severity(self)
@@ -122,10 +118,7 @@ def make(bits):
             spec = _RSA_CALLS.get(name)
             if spec is not None:
                 keyword, index, label = spec
-                arg = keyword_arg(node, keyword)
-                if arg is None:
-                    args = positional_args(node)
-                    arg = args[index] if len(args) > index else None
+                arg = argument(node, keyword, index=index)
                 bits = int_value(arg.value, self.ctx) if arg is not None else None
                 if arg is not None and bits is not None and bits < self.options.min_rsa_bits:
                     self._report(
@@ -133,8 +126,7 @@ def make(bits):
                     )
                 return
             if name == _EC_CALL:
-                args = positional_args(node)
-                curve = keyword_arg(node, "curve") or (args[0] if args else None)
+                curve = argument(node, "curve", index=0)
                 if curve is not None:
                     value = curve.value
                     curve_name = terminal_name(value.func if isinstance(value, cst.Call) else value)
@@ -143,11 +135,4 @@ def make(bits):
                 return
 
     def _report(self, node: cst.CSTNode, message: str) -> None:
-        report, level = severity_here(self.ctx, self.options)
-        if report:
-            self.report(
-                node,
-                message,
-                help="use RSA-3072 or Ed25519/P-256",
-                severity=Severity(level) if level else None,
-            )
+        report_by_place(self, node, message, help="use RSA-3072 or Ed25519/P-256")

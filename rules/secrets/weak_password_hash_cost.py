@@ -9,12 +9,14 @@ import libcst as cst
 from be_lint.frameworks import keyword_arg, positional_args
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.secrets import (
-    DEFAULT_TEST_PATHS,
+    argument,
     int_value,
     literal_string,
+    report_by_place,
     resolve,
-    severity_here,
     terminal_name,
+    test_paths_option,
+    test_severity_option,
     validate_test_severity,
 )
 
@@ -55,13 +57,8 @@ hashes are upgraded on the next login (passlib `needs_update`, Django does it fo
 
 @dataclass(frozen=True)
 class Options:
-    test_paths: tuple[str, ...] = option(
-        DEFAULT_TEST_PATHS,
-        "Gitignore-style globs of test code, where findings get `test-severity`.",
-    )
-    test_severity: str = option(
-        "off", "Severity of findings in `test-paths`: error, warning, info, or off (not reported)."
-    )
+    test_paths: tuple[str, ...] = test_paths_option()
+    test_severity: str = test_severity_option("off")
 
     def __post_init__(self) -> None:
         validate_test_severity(self)
@@ -198,25 +195,19 @@ def derive(password, salt, rounds):
             return
 
     def _value(self, node: cst.Call, keyword: str, index: int) -> tuple[cst.CSTNode, int] | None:
-        arg = keyword_arg(node, keyword)
-        if arg is None and index >= 0:
-            args = positional_args(node)
-            arg = args[index] if len(args) > index else None
+        arg = argument(node, keyword, index=index)
         if arg is None:
             return None
         value = int_value(arg.value, self.ctx)
         return (arg, value) if value is not None else None
 
     def _low(self, node: cst.CSTNode, message: str) -> None:
-        report, level = severity_here(self.ctx, self.options)
-        if not report:
-            return
-        self.report(
+        report_by_place(
+            self,
             node,
             message,
             help="use the library default or OWASP's parameters (Argon2id m=19 MiB t=2; "
             "bcrypt 12; PBKDF2-SHA256 600,000)",
-            severity=Severity(level) if level else None,
         )
 
     def _bcrypt(self, node: cst.Call) -> None:

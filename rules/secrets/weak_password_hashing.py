@@ -7,11 +7,12 @@ import libcst as cst
 from be_lint.frameworks import descendants, keyword_arg, positional_args
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 from be_lint.secrets import (
+    argument,
     expression_names,
     literal_string,
     password_like,
+    report_by_place,
     resolve,
-    severity_here,
     terminal_name,
     test_path_options,
     use_site,
@@ -277,9 +278,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     )
 
     def _report(self, node: cst.CSTNode, message: str, help: str) -> None:
-        report, level = severity_here(self.ctx, self.options)
-        if report:
-            self.report(node, message, help=help, severity=Severity(level) if level else None)
+        report_by_place(self, node, message, help=help)
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -375,9 +374,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     def _library(self, node: cst.Call, name: str) -> None:
         last = name.rsplit(".", 1)[-1]
         if name.endswith("hashers.make_password"):
-            hasher = keyword_arg(node, "hasher")
-            args = positional_args(node)
-            value = hasher.value if hasher is not None else args[2].value if len(args) > 2 else None
+            hasher = argument(node, "hasher", index=2)
+            value = hasher.value if hasher is not None else None
             text = literal_string(value)
             if value is not None and text in _DJANGO_WEAK:
                 self._report(
@@ -396,9 +394,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
         elif last == "CryptContext" and name.startswith("passlib"):
             self._crypt_context(node)
         elif last == "generate_password_hash" and name.startswith("werkzeug"):
-            method = keyword_arg(node, "method")
-            args = positional_args(node)
-            value = method.value if method is not None else args[1].value if len(args) > 1 else None
+            method = argument(node, "method", index=1)
+            value = method.value if method is not None else None
             text = literal_string(resolve(value, self.ctx)) if value is not None else None
             if value is not None and text is not None:
                 base = text.split(":", 1)[0]

@@ -8,7 +8,7 @@ import libcst as cst
 
 from be_lint.frameworks import descendants
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
-from be_lint.websettings import TEST_GLOBS, is_dev_path
+from be_lint.websettings import TEST_GLOBS, skip_file
 
 RATIONALE = """\
 `assert` statements are removed when Python runs with `-O` or `PYTHONOPTIMIZE` (some
@@ -120,11 +120,7 @@ def test_staff(client, user):
     )
 
     def visit_Module(self, node: cst.Module) -> object:
-        from be_lint.rule import STOP_VISITING
-
-        if is_dev_path(self.ctx.path, self.options.test_paths):
-            return STOP_VISITING
-        return None
+        return skip_file(self.ctx.path, self.options.test_paths)
 
     def visit_Assert(self, node: cst.Assert) -> None:
         test = node.test

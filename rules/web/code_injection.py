@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
-from be_lint.taint import Sink, argument, call_names, describe, lasts_of, may_have_sources, taint_of
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
+from be_lint.taint import Sink, TaintRule, argument, call_names, lasts_of
 
 RATIONALE = """\
 `eval`, `exec` and `compile` run whatever text they are given with the full power of the
@@ -44,7 +44,7 @@ _EVALUATORS = frozenset(
 _LASTS = lasts_of(_EVALUATORS)
 
 
-class CodeInjection(PythonRule):
+class CodeInjection(TaintRule):
     meta = RuleMeta(
         code="BE606",
         name="code-injection",
@@ -115,24 +115,17 @@ def calc():
         ),
     )
 
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return super().may_match(text, kind) and may_have_sources(text)
-
     def visit_Call(self, node: cst.Call) -> None:
         names = call_names(self.ctx, node, _LASTS)
         if not names & _EVALUATORS:
             return
-        code = argument(node, 0, "source") or argument(node, 0, "name")
-        if code is None:
-            code = argument(node, 0, "expr")
+        code = argument(node, 0, "source", "name", "expr")
         if code is None:
             return
-        taint = taint_of(self.ctx, code, Sink.CODE)
-        if taint.tainted:
-            kind = "imported" if "import" in next(iter(names)) else "evaluated as code"
-            self.report(
-                code,
-                f"request data from {describe(self.ctx, taint)} is {kind}",
-                help="parse data (`json.loads`, `ast.literal_eval`) or pick from an allow-list",
-            )
+        kind = "imported" if "import" in next(iter(names)) else "evaluated as code"
+        self.report_taint(
+            code,
+            Sink.CODE,
+            f"is {kind}",
+            help="parse data (`json.loads`, `ast.literal_eval`) or pick from an allow-list",
+        )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import keyword_arg
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
-from be_lint.taint import Sink, argument, call_names, describe, lasts_of, may_have_sources, taint_of
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
+from be_lint.taint import Sink, TaintRule, argument, call_names, lasts_of
 
 RATIONALE = """\
 A command line handed to a shell is a small program: `;`, `&&`, `|`, `$(...)` and backticks
@@ -78,7 +78,7 @@ _SPAWN_PROGRAM_AT = {"os.spawnl", "os.spawnle", "os.spawnlp", "os.spawnv"}
 _LASTS = lasts_of(_SHELL_ALWAYS, _SUBPROCESS, _PROGRAM)
 
 
-class CommandInjection(PythonRule):
+class CommandInjection(TaintRule):
     meta = RuleMeta(
         code="BE601",
         name="command-injection",
@@ -215,16 +215,12 @@ def report():
         ),
     )
 
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return super().may_match(text, kind) and may_have_sources(text)
-
     def visit_Call(self, node: cst.Call) -> None:
         names = call_names(self.ctx, node, _LASTS)
         command: cst.BaseExpression | None = None
         what = ""
         if names & _SHELL_ALWAYS:
-            command, what = argument(node, 0, "cmd") or argument(node, 0, "command"), "a shell"
+            command, what = argument(node, 0, "cmd", "command"), "a shell"
         elif names & _SUBPROCESS:
             args = argument(node, 0, "args")
             shell = keyword_arg(node, "shell")
@@ -248,10 +244,9 @@ def report():
             command, what = argument(node, 0, "command"), "a remote shell"
         if command is None:
             return
-        taint = taint_of(self.ctx, command, Sink.SHELL)
-        if taint.tainted:
-            self.report(
-                command,
-                f"request data from {describe(self.ctx, taint)} reaches {what}",
-                help="pass a list of arguments without a shell; validate or `shlex.quote` values",
-            )
+        self.report_taint(
+            command,
+            Sink.SHELL,
+            f"reaches {what}",
+            help="pass a list of arguments without a shell; validate or `shlex.quote` values",
+        )

@@ -10,7 +10,7 @@ import libcst as cst
 from be_lint.frameworks import keyword_arg, string_value
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.taint import argument
-from be_lint.websettings import MISSING, TEST_GLOBS, is_dev_path, literal
+from be_lint.websettings import MISSING, TEST_GLOBS, literal, skip_file
 
 RATIONALE = """\
 A cookie that identifies the user -- a session id, an auth or refresh token, a remember-me
@@ -65,9 +65,7 @@ class CookieWithoutSecurityFlags(PythonRule):
     triggers = ("set_cookie", "set_signed_cookie")
 
     def visit_Module(self, node: cst.Module) -> object:
-        from be_lint.rule import STOP_VISITING
-
-        return STOP_VISITING if is_dev_path(self.ctx.path, self.options.test_paths) else None
+        return skip_file(self.ctx.path, self.options.test_paths)
 
     bad = (
         Example(

@@ -5,17 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import handler_kind, innermost_function, keyword_arg, string_value
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
-from be_lint.taint import (
-    Sink,
-    argument,
-    call_names,
-    describe,
-    imports_any,
-    lasts_of,
-    may_have_sources,
-    taint_of,
-)
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
+from be_lint.taint import Sink, TaintRule, argument, call_names, imports_any, lasts_of
 
 RATIONALE = """\
 Template engines escape values by default; code that builds HTML by hand or tells the engine a
@@ -83,7 +74,7 @@ _HTML_RESPONSES = frozenset(
 _LASTS = lasts_of(_SAFE_MARKERS, _TEMPLATES, _HTML_RESPONSES)
 
 
-class CrossSiteScripting(PythonRule):
+class CrossSiteScripting(TaintRule):
     meta = RuleMeta(
         code="BE604",
         name="cross-site-scripting",
@@ -207,19 +198,12 @@ def label(text):
         ),
     )
 
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return super().may_match(text, kind) and may_have_sources(text)
-
     def visit_Call(self, node: cst.Call) -> None:
         names = call_names(self.ctx, node, _LASTS)
         content: cst.BaseExpression | None = None
         what = ""
         if names & _SAFE_MARKERS:
-            content, what = (
-                argument(node, 0, "s") or argument(node, 0, "base"),
-                "a string marked safe",
-            )
+            content, what = argument(node, 0, "s", "base"), "a string marked safe"
         elif names & _TEMPLATES or (
             isinstance(node.func, cst.Attribute) and node.func.attr.value == "from_string"
         ):
@@ -232,9 +216,7 @@ def label(text):
                 value = string_value(content_type.value)
                 if value is None or "html" not in value:
                     return
-            content = argument(node, 0, "content") or argument(node, 0, "response")
-            if content is None:
-                content = argument(node, 0, "body") or argument(node, 0, "text")
+            content = argument(node, 0, "content", "response", "body", "text")
             if (
                 content is not None
                 and not _builds_markup(content)
@@ -250,14 +232,13 @@ def label(text):
             what = "an HTML response"
         if content is None:
             return
-        taint = taint_of(self.ctx, content, Sink.HTML)
-        if taint.tainted:
-            self.report(
-                content,
-                f"request data from {describe(self.ctx, taint)} reaches {what} unescaped",
-                help="render with a template and context, or escape values (`format_html`, "
-                "`markupsafe.escape`)",
-            )
+        self.report_taint(
+            content,
+            Sink.HTML,
+            f"reaches {what} unescaped",
+            help="render with a template and context, or escape values (`format_html`, "
+            "`markupsafe.escape`)",
+        )
 
     def visit_Return(self, node: cst.Return) -> None:
         value = node.value
@@ -270,13 +251,12 @@ def label(text):
             return
         if handler_kind(func, self.ctx, self.ctx.ancestors) != "route":
             return
-        taint = taint_of(self.ctx, value, Sink.HTML)
-        if taint.tainted:
-            self.report(
-                value,
-                f"request data from {describe(self.ctx, taint)} is returned as HTML unescaped",
-                help="render with a template, or escape values with `markupsafe.escape`",
-            )
+        self.report_taint(
+            value,
+            Sink.HTML,
+            "is returned as HTML unescaped",
+            help="render with a template, or escape values with `markupsafe.escape`",
+        )
 
 
 def _builds_markup(expr: cst.BaseExpression) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
-from be_lint.websettings import TEST_GLOBS, is_dev_path
+from be_lint.websettings import TEST_GLOBS, skip_file
 
 RATIONALE = """\
 `@csrf_exempt` turns off Django's check that a state-changing request came from your own pages.
@@ -68,9 +68,7 @@ class CsrfExemptView(PythonRule):
     triggers = ("csrf_exempt",)
 
     def visit_Module(self, node: cst.Module) -> object:
-        from be_lint.rule import STOP_VISITING
-
-        return STOP_VISITING if is_dev_path(self.ctx.path, self.options.test_paths) else None
+        return skip_file(self.ctx.path, self.options.test_paths)
 
     bad = (
         Example(

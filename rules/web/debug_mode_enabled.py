@@ -6,18 +6,20 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg, string_value
+from be_lint.frameworks import keyword_arg
 from be_lint.names import dotted_name
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.taint import imports_any
 from be_lint.websettings import (
     DEV_SETTINGS_GLOBS,
+    FLASK_MODULES,
     MISSING,
+    config_key,
     env_lookup,
     is_dev_path,
-    is_django_settings,
     literal,
-    module_assignments,
+    production_settings,
+    run_host,
 )
 
 RATIONALE = """\
@@ -67,7 +69,6 @@ class Options:
 
 
 _PUBLIC_HOSTS = frozenset({"0.0.0.0", "::", ""})
-_FLASK_MODULES = ("flask", "quart", "sanic", "werkzeug", "apiflask")
 
 
 class DebugModeEnabled(PythonRule):
@@ -158,11 +159,9 @@ class Logger:
     )
 
     def visit_Module(self, node: cst.Module) -> None:
-        if is_dev_path(self.ctx.path, self.options.dev_settings):
-            return
-        if not is_django_settings(self.ctx.path, node):
-            return
-        for name, value, target in module_assignments(node):
+        for name, value, target in production_settings(
+            self.ctx.path, node, self.options.dev_settings
+        ):
             if name == "DEBUG":
                 self._judge(target, value, "`DEBUG`")
 
@@ -193,7 +192,7 @@ class Logger:
     # -- Flask ---------------------------------------------------------------------------------
 
     def _flask_file(self) -> bool:
-        return imports_any(self.ctx, _FLASK_MODULES)
+        return imports_any(self.ctx, FLASK_MODULES)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -205,12 +204,7 @@ class Logger:
             debug = keyword_arg(node, "debug")
             if debug is None or literal(debug.value) is not True:
                 return
-            host = keyword_arg(node, "host")
-            host_value = string_value(host.value) if host is not None else None
-            positional = [a for a in node.args if a.keyword is None]
-            if host_value is None and positional:
-                host_value = string_value(positional[0].value)
-            if host_value in _PUBLIC_HOSTS:
+            if run_host(node) in _PUBLIC_HOSTS:
                 return  # BE617 reports the debugger on a public address
             self.report(
                 debug,
@@ -232,9 +226,5 @@ class Logger:
                 owner = dotted_name(expr.value) or ""
                 if owner.rsplit(".", 1)[-1] in ("app", "application", "server"):
                     self._judge(expr, node.value, "Flask debug mode")
-            elif isinstance(expr, cst.Subscript) and (dotted_name(expr.value) or "").endswith(
-                "config"
-            ):
-                index = expr.slice[0].slice if len(expr.slice) == 1 else None
-                if isinstance(index, cst.Index) and string_value(index.value) == "DEBUG":
-                    self._judge(expr, node.value, "Flask `DEBUG`")
+            elif config_key(expr) == "DEBUG":
+                self._judge(expr, node.value, "Flask `DEBUG`")

@@ -7,7 +7,7 @@ import libcst as cst
 from be_lint.frameworks import keyword_arg, string_value
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 from be_lint.taint import imports_any
-from be_lint.websettings import literal
+from be_lint.websettings import FLASK_MODULES, literal, run_host
 
 RATIONALE = """\
 Development servers trade safety for convenience. Flask's (Werkzeug's) debugger answers errors
@@ -31,7 +31,6 @@ reload.
 
 _PUBLIC = frozenset({"0.0.0.0", "::", "[::]", "*"})
 _UVICORN = frozenset({"uvicorn.run", "hypercorn.run", "uvicorn.main.run"})
-_APP_MODULES = ("flask", "quart", "sanic", "werkzeug", "apiflask")
 
 
 class DebugServerPublicBind(PythonRule):
@@ -94,14 +93,10 @@ uvicorn.run("app.main:app", host="0.0.0.0", workers=4)
             host = keyword_arg(node, "host")
             host_value = string_value(host.value) if host is not None else None
         elif isinstance(func, cst.Attribute) and func.attr.value == "run":
-            if not imports_any(self.ctx, _APP_MODULES):
+            if not imports_any(self.ctx, FLASK_MODULES):
                 return
             flag = keyword_arg(node, "debug") or keyword_arg(node, "use_reloader")
-            host = keyword_arg(node, "host")
-            host_value = string_value(host.value) if host is not None else None
-            positional = [a for a in node.args if a.keyword is None]
-            if host_value is None and positional:
-                host_value = string_value(positional[0].value)
+            host_value = run_host(node)
         else:
             return
         if flag is None or literal(flag.value) is not True or host_value not in _PUBLIC:

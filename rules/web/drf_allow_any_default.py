@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
 from be_lint.frameworks import string_value
-from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
-from be_lint.websettings import DEV_SETTINGS_GLOBS, is_dev_path, module_assignments
+from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
+from be_lint.websettings import DevSettingsOptions, is_dev_path, module_assignments
 
 RATIONALE = """\
 `DEFAULT_PERMISSION_CLASSES` is what every DRF view gets unless it says otherwise. With
@@ -29,13 +27,6 @@ public endpoints explicitly with `permission_classes = [AllowAny]`.
 """
 
 
-@dataclass(frozen=True)
-class Options:
-    dev_settings: tuple[str, ...] = option(
-        DEV_SETTINGS_GLOBS, "Path globs of development/test files, which are not checked."
-    )
-
-
 class DrfAllowAnyDefault(PythonRule):
     meta = RuleMeta(
         code="BE619",
@@ -53,7 +44,7 @@ class DrfAllowAnyDefault(PythonRule):
         ),
         frameworks=("drf",),
     )
-    options_class = Options
+    options_class = DevSettingsOptions
     triggers = ("DEFAULT_PERMISSION_CLASSES",)
     bad = (
         Example(

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
-from be_lint.frameworks import string_value
 from be_lint.names import dotted_name
-from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
+from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 from be_lint.websettings import (
-    DEV_SETTINGS_GLOBS,
     MISSING,
+    DevSettingsOptions,
+    config_key,
     is_dev_path,
-    is_django_settings,
     literal,
-    module_assignments,
+    production_settings,
 )
 
 RATIONALE = """\
@@ -52,13 +49,6 @@ _WEAK: dict[str, tuple[object, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Options:
-    dev_settings: tuple[str, ...] = option(
-        DEV_SETTINGS_GLOBS, "Path globs of development/test files, which are not checked."
-    )
-
-
 class InsecureCookieSettings(PythonRule):
     meta = RuleMeta(
         code="BE612",
@@ -77,7 +67,7 @@ class InsecureCookieSettings(PythonRule):
             "https://cwe.mitre.org/data/definitions/1004.html",
         ),
     )
-    options_class = Options
+    options_class = DevSettingsOptions
     triggers = ("COOKIE_SECURE", "COOKIE_HTTPONLY", "COOKIE_SAMESITE")
     bad = (
         Example(
@@ -122,9 +112,9 @@ SESSION_COOKIE_SECURE = False
         return is_dev_path(self.ctx.path, self.options.dev_settings)
 
     def visit_Module(self, node: cst.Module) -> None:
-        if self._skip() or not is_django_settings(self.ctx.path, node):
-            return
-        for name, value, target in module_assignments(node):
+        for name, value, target in production_settings(
+            self.ctx.path, node, self.options.dev_settings
+        ):
             self._judge(name, value, target)
 
     def _judge(self, name: str, value: cst.BaseExpression, node: cst.CSTNode) -> None:
@@ -140,15 +130,9 @@ SESSION_COOKIE_SECURE = False
         if self._skip():
             return
         for target in node.targets:
-            expr = target.target
-            if isinstance(expr, cst.Subscript) and (dotted_name(expr.value) or "").endswith(
-                "config"
-            ):
-                index = expr.slice[0].slice if len(expr.slice) == 1 else None
-                if isinstance(index, cst.Index):
-                    key = string_value(index.value)
-                    if key is not None:
-                        self._judge(key, node.value, expr)
+            key = config_key(target.target)
+            if key is not None:
+                self._judge(key, node.value, target.target)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg
+from be_lint.frameworks import keyword_arg, positional_args
 from be_lint.names import dotted_name
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
-from be_lint.taint import may_have_sources, raw_request_mapping
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
+from be_lint.taint import TaintRule, raw_request_mapping
 
 RATIONALE = """\
 `Model(**request.data)` or `Model.objects.create(**request.POST.dict())` lets the client set
@@ -44,7 +44,7 @@ _MANAGER_WRITES = frozenset(
 )
 
 
-class MassAssignment(PythonRule):
+class MassAssignment(TaintRule):
     meta = RuleMeta(
         code="BE609",
         name="mass-assignment",
@@ -156,10 +156,6 @@ def update_user(user):
         ),
     )
 
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return super().may_match(text, kind) and may_have_sources(text)
-
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         spread = next((a.value for a in node.args if a.star == "**"), None)
@@ -173,7 +169,7 @@ def update_user(user):
                 if target.endswith(".__dict__"):
                     self._check(node, _first(node), "the object's `__dict__`")
                     return
-            if method in _MANAGER_WRITES and _is_manager_chain(func.value):
+            if method in _MANAGER_WRITES and _chain_has(func.value, _MANAGERS):
                 self._check(node, spread, f"`{method}()` of a Django model")
                 defaults = keyword_arg(node, "defaults")
                 if defaults is not None:
@@ -182,7 +178,7 @@ def update_user(user):
             if method == "values" and _is_insert(func.value, self):
                 self._check(node, spread or _first(node), "an INSERT's values")
                 return
-            if method == "update" and _is_query(func.value):
+            if method == "update" and _chain_has(func.value, _QUERY):
                 self._check(node, _first(node), "a query's `update()`")
                 return
         if spread is not None and self._is_model(func):
@@ -242,19 +238,24 @@ def update_user(user):
 
 
 def _first(node: cst.Call) -> cst.BaseExpression | None:
-    for arg in node.args:
-        if arg.keyword is None and not arg.star:
-            return arg.value
-    return None
+    positional = positional_args(node)
+    return positional[0].value if positional else None
 
 
-def _is_manager_chain(expr: cst.BaseExpression) -> bool:
-    """``Model.objects``, ``Model.objects.filter(...)``, ``self.model._default_manager``."""
+#: ``Model.objects``, ``Model.objects.filter(...)``, ``self.model._default_manager``.
+_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+#: ``session.query(M).filter(...)``, ``M.query.filter_by(...)``.
+_QUERY = frozenset({"query"})
+
+
+def _chain_has(expr: cst.BaseExpression, attributes: frozenset[str]) -> bool:
+    """An attribute along the call/attribute chain ``expr`` (12 links at most) is one of
+    ``attributes``."""
     for _ in range(12):
         if isinstance(expr, cst.Call):
             expr = expr.func
         elif isinstance(expr, cst.Attribute):
-            if expr.attr.value in ("objects", "_default_manager", "_base_manager"):
+            if expr.attr.value in attributes:
                 return True
             expr = expr.value
         else:
@@ -271,20 +272,6 @@ def _is_insert(expr: cst.BaseExpression, rule: MassAssignment) -> bool:
             expr = expr.func
         elif isinstance(expr, cst.Attribute):
             if expr.attr.value == "insert":
-                return True
-            expr = expr.value
-        else:
-            return False
-    return False
-
-
-def _is_query(expr: cst.BaseExpression) -> bool:
-    """``session.query(M).filter(...)``, ``M.query.filter_by(...)``."""
-    for _ in range(12):
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        elif isinstance(expr, cst.Attribute):
-            if expr.attr.value == "query":
                 return True
             expr = expr.value
         else:

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
 from be_lint.frameworks import string_value
-from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
-from be_lint.websettings import (
-    DEV_SETTINGS_GLOBS,
-    is_dev_path,
-    is_django_settings,
-    module_assignments,
-)
+from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
+from be_lint.websettings import DevSettingsOptions, production_settings
 
 RATIONALE = """\
 Two middleware classes carry most of Django's built-in web protections.
@@ -42,13 +35,6 @@ _REQUIRED = {
 }
 
 
-@dataclass(frozen=True)
-class Options:
-    dev_settings: tuple[str, ...] = option(
-        DEV_SETTINGS_GLOBS, "Path globs of development/test files, which are not checked."
-    )
-
-
 class MissingSecurityMiddleware(PythonRule):
     meta = RuleMeta(
         code="BE614",
@@ -67,7 +53,7 @@ class MissingSecurityMiddleware(PythonRule):
         ),
         frameworks=("django",),
     )
-    options_class = Options
+    options_class = DevSettingsOptions
     triggers = ("MIDDLEWARE",)
     bad = (
         Example(
@@ -102,11 +88,9 @@ MIDDLEWARE = ["debug_toolbar.middleware.DebugToolbarMiddleware"]
     )
 
     def visit_Module(self, node: cst.Module) -> None:
-        if is_dev_path(self.ctx.path, self.options.dev_settings):
-            return
-        if not is_django_settings(self.ctx.path, node):
-            return
-        for name, value, target in module_assignments(node):
+        for name, value, target in production_settings(
+            self.ctx.path, node, self.options.dev_settings
+        ):
             if name not in ("MIDDLEWARE", "MIDDLEWARE_CLASSES"):
                 continue
             if not isinstance(value, cst.List | cst.Tuple):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
 from be_lint.taint import (
     Sink,
+    TaintRule,
     argument,
     call_names,
     constant_prefix,
     describe,
     host_fixed,
     lasts_of,
-    may_have_sources,
     taint_of,
     url_checked,
 )
@@ -71,7 +71,7 @@ _REDIRECTS = frozenset(
 _LASTS = lasts_of(_REDIRECTS)
 
 
-class OpenRedirect(PythonRule):
+class OpenRedirect(TaintRule):
     meta = RuleMeta(
         code="BE605",
         name="open-redirect",
@@ -185,16 +185,10 @@ def go():
         ),
     )
 
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return super().may_match(text, kind) and may_have_sources(text)
-
     def visit_Call(self, node: cst.Call) -> None:
         if not call_names(self.ctx, node, _LASTS) & _REDIRECTS:
             return
-        target = argument(node, 0, "url") or argument(node, 0, "location")
-        if target is None:
-            target = argument(node, 0, "redirect_to") or argument(node, 0, "to")
+        target = argument(node, 0, "url", "location", "redirect_to", "to")
         if target is None:
             return
         prefix = constant_prefix(self.ctx, target)

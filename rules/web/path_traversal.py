@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
-from be_lint.taint import Sink, argument, call_names, describe, lasts_of, may_have_sources, taint_of
+from be_lint.rule import Confidence, Example, RuleMeta, Severity
+from be_lint.taint import Sink, TaintRule, argument, call_names, lasts_of
 
 RATIONALE = """\
 A file name from the request can climb out of the folder it was meant for: `../../etc/passwd`,
@@ -90,7 +90,7 @@ _PATH_TYPES = ("pathlib.",)
 _LASTS = lasts_of(_OPENERS)
 
 
-class PathTraversal(PythonRule):
+class PathTraversal(TaintRule):
     meta = RuleMeta(
         code="BE603",
         name="path-traversal",
@@ -205,17 +205,11 @@ def page(request):
         ),
     )
 
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return super().may_match(text, kind) and may_have_sources(text)
-
     def visit_Call(self, node: cst.Call) -> None:
         names = call_names(self.ctx, node, _LASTS)
         path: cst.BaseExpression | None = None
         if names & _OPENERS:
-            path = argument(node, 0, "file") or argument(node, 0, "path")
-            if path is None:
-                path = argument(node, 0, "path_or_file") or argument(node, 0, "name")
+            path = argument(node, 0, "file", "path", "path_or_file", "name")
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _PATH_METHODS:
             receiver = node.func.value
             if not self._is_path(receiver):
@@ -223,14 +217,13 @@ def page(request):
             path = receiver
         if path is None:
             return
-        taint = taint_of(self.ctx, path, Sink.PATH)
-        if taint.tainted:
-            self.report(
-                path,
-                f"request data from {describe(self.ctx, taint)} chooses a file path",
-                help="clean the name (`secure_filename`, `os.path.basename`) and check the "
-                "resolved path stays inside the intended folder",
-            )
+        self.report_taint(
+            path,
+            Sink.PATH,
+            "chooses a file path",
+            help="clean the name (`secure_filename`, `os.path.basename`) and check the "
+            "resolved path stays inside the intended folder",
+        )
 
     def _is_path(self, expr: cst.BaseExpression) -> bool:
         """``Path(...)``, ``ROOT / name`` with ``ROOT`` a path, or a name holding one."""

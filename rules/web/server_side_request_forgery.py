@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity, option
+from be_lint.rule import Confidence, Example, RuleMeta, Severity, option
 from be_lint.taint import (
     Sink,
+    TaintRule,
     argument,
     call_names,
     describe,
     host_fixed,
     lasts_of,
-    may_have_sources,
     taint_of,
 )
 
@@ -90,7 +90,7 @@ class Options:
     )
 
 
-class ServerSideRequestForgery(PythonRule):
+class ServerSideRequestForgery(TaintRule):
     meta = RuleMeta(
         code="BE602",
         name="server-side-request-forgery",
@@ -225,10 +225,6 @@ def sync(request):
 """
         ),
     )
-
-    @classmethod
-    def may_match(cls, text: str, kind: FileKind) -> bool:
-        return super().may_match(text, kind) and may_have_sources(text)
 
     def visit_Call(self, node: cst.Call) -> None:
         names = call_names(self.ctx, node, _LASTS)

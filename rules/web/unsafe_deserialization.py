@@ -10,7 +10,7 @@ from be_lint.frameworks import keyword_arg
 from be_lint.names import dotted_name
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.taint import Sink, argument, call_names, describe, lasts_of, may_have_sources, taint_of
-from be_lint.websettings import TEST_GLOBS, is_dev_path
+from be_lint.websettings import TEST_GLOBS, skip_file
 
 RATIONALE = """\
 `pickle` and the formats built on it (`marshal`, `shelve`, `dill`, `cloudpickle`, `joblib`,
@@ -210,9 +210,7 @@ def load(text, path, obj):
         return False
 
     def visit_Module(self, node: cst.Module) -> object:
-        from be_lint.rule import STOP_VISITING
-
-        return STOP_VISITING if is_dev_path(self.ctx.path, self.options.test_paths) else None
+        return skip_file(self.ctx.path, self.options.test_paths)
 
     def visit_Call(self, node: cst.Call) -> None:
         names = call_names(self.ctx, node, _LASTS)
@@ -242,9 +240,7 @@ def load(text, path, obj):
             what = "numpy.load with allow_pickle=True"
         else:
             return
-        data = argument(node, 0, "data") or argument(node, 0, "file")
-        if data is None:
-            data = argument(node, 0, "stream") or argument(node, 0, "s")
+        data = argument(node, 0, "data", "file", "stream", "s")
         if (
             data is not None
             and isinstance(data, cst.SimpleString | cst.ConcatenatedString)

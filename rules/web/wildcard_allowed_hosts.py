@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
-from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
+from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 from be_lint.websettings import (
-    DEV_SETTINGS_GLOBS,
     MISSING,
+    DevSettingsOptions,
     env_lookup,
-    is_dev_path,
-    is_django_settings,
     literal,
-    module_assignments,
+    production_settings,
 )
 
 RATIONALE = """\
@@ -39,13 +35,6 @@ suppress the finding.
 """
 
 
-@dataclass(frozen=True)
-class Options:
-    dev_settings: tuple[str, ...] = option(
-        DEV_SETTINGS_GLOBS, "Path globs of development/test files, which are not checked."
-    )
-
-
 class WildcardAllowedHosts(PythonRule):
     meta = RuleMeta(
         code="BE611",
@@ -63,7 +52,7 @@ class WildcardAllowedHosts(PythonRule):
         ),
         frameworks=("django",),
     )
-    options_class = Options
+    options_class = DevSettingsOptions
     triggers = ("ALLOWED_HOSTS",)
     bad = (
         Example(
@@ -107,11 +96,9 @@ ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "localhost").split(",")
     )
 
     def visit_Module(self, node: cst.Module) -> None:
-        if is_dev_path(self.ctx.path, self.options.dev_settings):
-            return
-        if not is_django_settings(self.ctx.path, node):
-            return
-        for name, value, target in module_assignments(node):
+        for name, value, target in production_settings(
+            self.ctx.path, node, self.options.dev_settings
+        ):
             if name != "ALLOWED_HOSTS":
                 continue
             hosts = literal(value)

@@ -5,7 +5,8 @@ Methods come from the handler's own declaration when the file shows it (``@app.g
 ``@app.route(methods=[...])``, a class-based view's ``get``, a DRF view set's ``list``,
 ``@api_view([...])``, ``@require_POST``) and otherwise from the project index's routes (Django
 ``urlpatterns``, Flask ``add_url_rule``, ...). Everything is a pure function over libcst nodes
-and the ``FileContext``, like ``frameworks``.
+and the ``FileContext``, like ``frameworks``, except the two base classes that hold the rules'
+shared plumbing (``HandlerRule``, ``ProjectRoutesRule``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from be_lint.frameworks import (
 from be_lint.index.model import Route
 from be_lint.index.querysets import is_migration_path, is_test_path
 from be_lint.index.routes import may_define_routes
-from be_lint.names import dotted_name
+from be_lint.names import dotted_name, suite_statements
+from be_lint.rule import STOP_VISITING, FileKind, PythonRule
 
 __all__ = [
     "DRF_ACTIONS",
@@ -537,6 +539,49 @@ def returns(func: cst.FunctionDef) -> list[cst.Return]:
     return [n for n in descendants(func.body) if isinstance(n, cst.Return)]
 
 
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """How a handler answers: each ``return`` with its ``response_status``."""
+
+    returns: list[tuple[cst.Return, Status]]
+    decorator: RouteDecorator | None
+    #: The route decorator when the file uses FastAPI, whose ``status_code=`` sets the status.
+    fastapi: RouteDecorator | None
+
+    def has(self, status: Status) -> bool:
+        return any(found == status for _, found in self.returns)
+
+    def last_default(self) -> cst.Return | None:
+        """The last ``return`` answering the default 200, when every answer's status is known."""
+        defaults = [r for r, status in self.returns if status == "default"]
+        if not defaults or self.has("unknown"):
+            return None
+        return defaults[-1]
+
+
+def answers(func: cst.FunctionDef, ctx: FileContext) -> Answers:
+    """The status of each of ``func``'s answers, read the way its route declares them."""
+    decorator = route_decorator(func, ctx)
+    statuses = [(r, response_status(r.value, route=decorator is not None)) for r in returns(func)]
+    imports = ctx.imports
+    fastapi = imports is not None and imports.imports_module("fastapi")
+    return Answers(statuses, decorator, decorator if fastapi else None)
+
+
+def mentions_word(node: cst.CSTNode, pattern: re.Pattern[str]) -> bool:
+    """A name, attribute or string literal inside ``node`` matches ``pattern`` (searched)."""
+    for inner in descendants(node):
+        if isinstance(inner, cst.Name | cst.SimpleString):
+            text = inner.value
+        elif isinstance(inner, cst.Attribute):
+            text = inner.attr.value
+        else:
+            continue
+        if pattern.search(text):
+            return True
+    return False
+
+
 def mentions_status(expr: cst.CSTNode, code: int) -> bool:
     """True when ``expr`` contains the status ``code`` (``201``, ``HTTP_201_CREATED``, ...)."""
     names = {201: ("CREATED", "HTTP_201"), 204: ("NO_CONTENT", "HTTP_204")}[code]
@@ -686,8 +731,71 @@ def routes_of_node(
     return [r for r in project.routes if r.file == ctx.path and r.symbol.startswith(prefix)]
 
 
+def body_assignments(body: cst.BaseSuite) -> Iterator[tuple[str, cst.Assign]]:
+    """``name = value`` directly in a block (a class's attributes): each name with its
+    assignment, in order."""
+    for statement in suite_statements(body):
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            yield target.target.value, small
+
+
 #: Frameworks whose routes are APIs (Django's own views mostly serve HTML pages).
 API_FRAMEWORKS = frozenset({"fastapi", "flask", "drf", "starlette", "aiohttp", "flask-appbuilder"})
+
+
+class HandlerRule(PythonRule):
+    """Plumbing of the rules about request handlers: they read application code only (not
+    tests or migrations) and, unless they say otherwise, only files that can handle requests
+    and contain one of their ``triggers``."""
+
+    @classmethod
+    def may_match(cls, text: str, kind: FileKind) -> bool:
+        return may_handle_requests(text, *cls.triggers)
+
+    def visit_Module(self, node: cst.Module) -> object:
+        return STOP_VISITING if is_exempt_path(self.ctx.path) else None
+
+
+class ProjectRoutesRule(PythonRule):
+    """Plumbing of the rules that hold each handler's API routes against the project's (see
+    ``be-lint routes``): ``applies`` looks at every route once per file, ``check`` sees the
+    API routes of each function or class that declares some."""
+
+    @classmethod
+    def may_match(cls, text: str, kind: FileKind) -> bool:
+        return may_define_routes(text)
+
+    def applies(self, routes: Sequence[Route]) -> bool:
+        """Whether the project's routes give this file anything to check."""
+        raise NotImplementedError
+
+    def check(self, node: cst.FunctionDef | cst.ClassDef, routes: list[Route]) -> None:
+        raise NotImplementedError
+
+    def visit_Module(self, node: cst.Module) -> object:
+        project = self.ctx.project
+        if is_exempt_path(self.ctx.path) or project is None or not self.applies(project.routes):
+            return STOP_VISITING
+        return None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._check_routes(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._check_routes(node)
+
+    def _check_routes(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        routes = [
+            r
+            for r in routes_of_node(node, self.ctx, self.ctx.ancestors)
+            if r.framework in API_FRAMEWORKS
+        ]
+        if routes:
+            self.check(node, routes)
 
 
 #: Text a file that handles requests contains (a web framework's import).

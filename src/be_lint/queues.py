@@ -10,7 +10,7 @@ the project index, without libcst scope metadata, and cached per file in ``ctx.m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -27,22 +27,30 @@ from be_lint.frameworks import (
     spreads_kwargs,
     string_value,
 )
+from be_lint.index.tasks import TASK_TEXT
 from be_lint.names import block_statements, dotted_name, suite_statements
+from be_lint.rule import FileKind, PythonRule
 
 __all__ = [
     "AMQP_MODULES",
     "KAFKA_MODULES",
+    "CeleryTaskRule",
     "TaskDef",
     "app_setting",
+    "assigned_names",
     "call_name",
     "celery_task",
     "celery_task_class",
+    "http_write",
+    "imports_any",
     "is_falsy",
     "is_model_instance",
     "is_truthy",
     "literal_dict",
     "local_tasks",
+    "names_in",
     "outbound_call",
+    "sqs_receive",
     "transaction_block",
 ]
 
@@ -126,7 +134,8 @@ class TaskDef:
     complete: bool = True
 
 
-def _imports(ctx: FileContext, modules: Sequence[str]) -> bool:
+def imports_any(ctx: FileContext, modules: Sequence[str]) -> bool:
+    """The file imports one of ``modules`` (or a submodule of one)."""
     imports = ctx.imports
     return imports is not None and any(imports.imports_module(m) for m in modules)
 
@@ -159,7 +168,7 @@ def celery_task(func: cst.FunctionDef, ctx: FileContext) -> TaskDef | None:
         if not celery and not names:
             if isinstance(callee, cst.Attribute) and callee.attr.value in ("task", "shared_task"):
                 celery = isinstance(callee.value, cst.Name | cst.Attribute) and (
-                    _imports(ctx, ("celery",)) or not _imports(ctx, _OTHER_QUEUES)
+                    imports_any(ctx, ("celery",)) or not imports_any(ctx, _OTHER_QUEUES)
                 )
             elif isinstance(callee, cst.Name) and callee.value == "shared_task":
                 celery = True
@@ -236,6 +245,30 @@ def celery_task_class(cls: cst.ClassDef, ctx: FileContext) -> TaskDef | None:
     ):
         return None
     return TaskDef(node=cls, options=class_options(cls), anchor=cls.name, bind=True)
+
+
+class CeleryTaskRule(PythonRule):
+    """Shared plumbing of the rules that judge each Celery task definition: every ``@task``
+    function and ``Task`` subclass of the file reaches ``check_task``."""
+
+    triggers = ("task", "Task")
+
+    @classmethod
+    def may_match(cls, text: str, kind: FileKind) -> bool:
+        return TASK_TEXT.search(text) is not None or ("Task" in text and "celery" in text)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        task = celery_task(node, self.ctx)
+        if task is not None:
+            self.check_task(task)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        task = celery_task_class(node, self.ctx)
+        if task is not None:
+            self.check_task(task)
+
+    def check_task(self, task: TaskDef) -> None:
+        raise NotImplementedError
 
 
 def local_tasks(ctx: FileContext) -> dict[str, TaskDef]:
@@ -478,7 +511,7 @@ def transaction_block(node: cst.CSTNode, ctx: FileContext) -> str | None:
                 if any(o.startswith(_SQLALCHEMY_MODULES) for o in owners) or (
                     receiver is not None
                     and _DB_RECEIVER.search(receiver.rsplit(".", 1)[-1])
-                    and _imports(ctx, _SQLALCHEMY_MODULES)
+                    and imports_any(ctx, _SQLALCHEMY_MODULES)
                 ):
                     return f"{receiver or 'session'}.{callee.attr.value}()"
         return None
@@ -510,10 +543,9 @@ _EMAIL_CLASSES = frozenset(
         "flask_mail.Message",
     }
 )
+_HTTP_CLIENTS = ("requests", "httpx", "requests.Session", "httpx.Client", "httpx.AsyncClient")
 _HTTP_WRITE = frozenset(
-    f"{lib}.{method}"
-    for lib in ("requests", "httpx", "requests.Session", "httpx.Client", "httpx.AsyncClient")
-    for method in ("post", "put", "patch")
+    f"{lib}.{method}" for lib in _HTTP_CLIENTS for method in ("post", "put", "patch")
 )
 _KAFKA_PRODUCERS = frozenset(
     {
@@ -556,7 +588,7 @@ def outbound_call(call: cst.Call, ctx: FileContext) -> str | None:
         return "an SQS message"
     if name == "basic_publish":
         return "a RabbitMQ message"
-    if name == "publish" and isinstance(func, cst.Attribute) and _imports(ctx, AMQP_MODULES):
+    if name == "publish" and isinstance(func, cst.Attribute) and imports_any(ctx, AMQP_MODULES):
         return "a RabbitMQ message"
     if name in ("post", "put", "patch"):
         names = ctx.qualified_names(func) or called_names(call, ctx)
@@ -575,20 +607,10 @@ def literal_dict(
 
     None when the value is unknown or holds ``**spread`` entries.
     """
-    if isinstance(expr, cst.Name):
-        value = ctx.value_of(expr)
-        if value is None:
-            return None
-        expr = value
+    expr = _followed(expr, ctx)
     if isinstance(expr, cst.Dict):
-        out: dict[str, cst.BaseExpression] = {}
-        for element in expr.elements:
-            if not isinstance(element, cst.DictElement):
-                return None
-            key = string_value(element.key)
-            if key is not None:
-                out[key] = element.value
-        return out
+        items = _dict_items(expr)
+        return None if items is None else {key: value for _, key, value in items}
     if isinstance(expr, cst.Call) and ctx.matches(expr.func, {"builtins.dict"}):
         if positional_args(expr) or spreads_kwargs(expr):
             return None
@@ -603,11 +625,7 @@ _WRITE_METHODS = frozenset(
 )
 _QUERYSET_WRITES = frozenset({"create", "update", "delete"})
 _QUERYSET_STEPS = frozenset({"objects", "filter", "exclude", "all", "select_for_update"})
-_HTTP_CHANGE = frozenset(
-    f"{lib}.{method}"
-    for lib in ("requests", "httpx", "requests.Session", "httpx.Client", "httpx.AsyncClient")
-    for method in ("post", "put", "patch", "delete")
-)
+_HTTP_CHANGE = _HTTP_WRITE | {f"{lib}.delete" for lib in _HTTP_CLIENTS}
 
 
 def state_change(call: cst.Call, ctx: FileContext) -> str | None:
@@ -795,7 +813,8 @@ def kafka_client(call: cst.Call, ctx: FileContext, classes: frozenset[str]) -> K
         if config is None:
             arg = keyword_arg(call, "conf") or keyword_arg(call, "config")
             config = arg.value if arg is not None else None
-        items = _dict_items(config, ctx)
+        config = _followed(config, ctx)
+        items = _dict_items(config) if isinstance(config, cst.Dict) else None
         if items is None:
             complete = False
         else:
@@ -808,16 +827,13 @@ def kafka_client(call: cst.Call, ctx: FileContext, classes: frozenset[str]) -> K
     return KafkaClient(call=call, library=library, settings=settings, complete=complete)
 
 
-def _dict_items(
-    expr: cst.BaseExpression | None, ctx: FileContext
-) -> list[tuple[cst.CSTNode, str, cst.BaseExpression]] | None:
-    if isinstance(expr, cst.Name):
-        value = ctx.value_of(expr)
-        if value is None:
-            return None
-        expr = value
-    if not isinstance(expr, cst.Dict):
-        return None
+def _followed(expr: cst.BaseExpression | None, ctx: FileContext) -> cst.BaseExpression | None:
+    """``expr``, or the value assigned to it when it is a name (one step)."""
+    return ctx.value_of(expr) if isinstance(expr, cst.Name) else expr
+
+
+def _dict_items(expr: cst.Dict) -> list[tuple[cst.CSTNode, str, cst.BaseExpression]] | None:
+    """``(element, key, value)`` of the string keys; None when a ``**spread`` may add keys."""
     out: list[tuple[cst.CSTNode, str, cst.BaseExpression]] = []
     for element in expr.elements:
         if not isinstance(element, cst.DictElement):
@@ -869,10 +885,6 @@ def method_calls(scope: cst.CSTNode, receiver: str) -> Iterator[tuple[str, cst.C
             yield node.func.attr.value, node
 
 
-def descendants_of(node: cst.CSTNode, *, into_scopes: bool) -> Iterator[cst.CSTNode]:
-    yield from descendants(node, into_scopes=into_scopes)
-
-
 # -- retried HTTP writes -------------------------------------------------------------------------
 
 _RETRY_DECORATORS = frozenset(
@@ -886,14 +898,16 @@ _RETRY_DECORATORS = frozenset(
         "urllib3.util.retry.Retry",
     }
 )
-_HTTP_LIBRARIES = ("requests.", "httpx.", "aiohttp.")
+_HTTP_LIBRARIES = ("requests.", "httpx.", "aiohttp.", "urllib3.")
 _HTTP_RECEIVER = re.compile(r"session|client|http", re.IGNORECASE)
 
 
-def http_post(call: cst.Call, ctx: FileContext) -> bool:
-    """``requests.post(...)``, ``session.post(...)``, ``httpx.AsyncClient().post(...)``."""
+def http_write(call: cst.Call, ctx: FileContext, methods: Collection[str]) -> bool:
+    """A request sent with one of ``methods`` (``post``, ...) by an HTTP library or a client
+    named like one: ``requests.post(...)``, ``session.post(...)``,
+    ``httpx.AsyncClient().post(...)``."""
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value != "post":
+    if not isinstance(func, cst.Attribute) or func.attr.value not in methods:
         return False
     names = ctx.qualified_names(func) or called_names(call, ctx)
     if any(n.startswith(_HTTP_LIBRARIES) for n in names):
@@ -954,24 +968,30 @@ def _repeats(loop: cst.For | cst.While, call: cst.Call, ctx: FileContext) -> boo
             and ctx.matches(iterator.func, {"builtins.range", "itertools.count"})
         ):
             return False
-    changing: set[str] = set()
-    for node in (loop, *descendants(loop)):
-        targets: list[cst.BaseExpression] = []
-        if isinstance(node, cst.Assign):
-            targets = [t.target for t in node.targets]
-        elif isinstance(node, cst.AugAssign | cst.AnnAssign | cst.For):
-            targets = [node.target]
-        for target in targets:
-            changing.update(
-                n.value for n in (target, *descendants(target)) if isinstance(n, cst.Name)
-            )
-    if any(
-        isinstance(n, cst.Name) and n.value in changing
-        for arg in call.args
-        for n in (arg.value, *descendants(arg.value))
-    ):
+    changing = assigned_names(loop)
+    if any(names_in(arg.value) & changing for arg in call.args):
         return False
     return any(isinstance(n, cst.Break | cst.Return) for n in descendants(loop.body))
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """The names ``node`` is or contains (not entering nested functions and lambdas)."""
+    return {n.value for n in (node, *descendants(node)) if isinstance(n, cst.Name)}
+
+
+def assigned_names(node: cst.CSTNode) -> set[str]:
+    """Names bound in ``node`` (``=``, ``+=``, annotated assignments, ``for`` targets),
+    ``node`` itself included."""
+    out: set[str] = set()
+    for inner in (node, *descendants(node)):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(inner, cst.Assign):
+            targets = [t.target for t in inner.targets]
+        elif isinstance(inner, cst.AugAssign | cst.AnnAssign | cst.For):
+            targets = [inner.target]
+        for target in targets:
+            out |= names_in(target)
+    return out
 
 
 def _handler_raises(handler: cst.ExceptHandler) -> bool:
@@ -1027,10 +1047,21 @@ def task_calls_retry(func: cst.FunctionDef, task: TaskDef) -> bool:
 _AWS_MODULES = ("boto3", "aioboto3", "aiobotocore", "botocore")
 
 
-def sqs_resource_call(call: cst.Call, ctx: FileContext) -> bool:
+def sqs_receive(call: cst.Call, ctx: FileContext) -> str | None:
+    """The method when ``call`` receives from SQS -- the client's ``receive_message(QueueUrl=
+    ...)`` or the resource's ``queue.receive_messages(...)`` -- else None."""
+    name = call_name(call)
+    if name == "receive_message":
+        return name if keyword_arg(call, "QueueUrl") is not None else None
+    if name == "receive_messages" and _sqs_resource_call(call, ctx):
+        return name
+    return None
+
+
+def _sqs_resource_call(call: cst.Call, ctx: FileContext) -> bool:
     """``queue.receive_messages(...)`` of boto3's SQS resource (not Azure's snake_case API)."""
     return (
         isinstance(call.func, cst.Attribute)
-        and _imports(ctx, _AWS_MODULES)
+        and imports_any(ctx, _AWS_MODULES)
         and all(a.keyword is None or a.keyword.value[:1].isupper() for a in call.args)
     )

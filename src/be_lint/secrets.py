@@ -3,7 +3,8 @@
 - *Names*: ``secret_kind("db_password")`` says which kind of secret an identifier, attribute or
   dictionary key names (``password``, ``token``, ``key``, ``secret``, ``credentials``), or None
   for names that merely mention one (``PASSWORD_FIELD``, ``token_type``, ``max_tokens``,
-  ``password_reset_url``).
+  ``password_reset_url``). ``SecretNames`` is that test over a vocabulary of one's own (BE801
+  uses it with the words of request headers).
 - *Values*: ``placeholder("<your-token>")`` recognises the values that stand for a secret
   without being one (empty, ``changeme``, ``${VAR}``, ``{password}``, ``***``, ``example``);
   ``known_token("ghp_...")`` recognises the formats of real provider tokens and private keys;
@@ -11,8 +12,10 @@
   the password in ``scheme://user:password@host``.
 - *Places*: ``is_test_path`` matches the configurable globs of test code, where the rules lower
   their severity or stay quiet.
-- *Expressions*: ``literal_string``, ``int_value`` and ``terminal_name`` read the few shapes
-  the rules need, following names to their one value through the value tracking.
+- *Expressions*: ``literal_string``, ``int_value``, ``terminal_name`` and ``argument`` read the
+  few shapes the rules need, following names to their one value through the value tracking.
+- *Rules*: ``LiteralTextRule`` feeds a rule the text of every string literal once;
+  ``report_by_place`` reports with the severity the test options give the file.
 
 Nothing here parses or reads files; every helper is a pure function of its arguments (plus
 ``FileContext.value_of`` where a name is followed).
@@ -24,11 +27,15 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, make_dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 import pathspec
+
+from be_lint.frameworks import keyword_arg, positional_args
+from be_lint.rule import FixSafety, OptionsError, PythonRule, Severity, option
 
 if TYPE_CHECKING:
     from be_lint.context import FileContext
@@ -82,8 +89,8 @@ _SECRET_PAIRS: dict[tuple[str, str], str] = {
     ("user", "pass"): "password",
 }
 #: Words before the secret word that make the name about something else: counts, pagination,
-#: NLP vocabularies, test doubles, and the *name* or *kind* of a secret rather than its value.
-_NOT_SECRET_BEFORE = frozenset(
+#: NLP vocabularies and test doubles (``next_page_token``, ``max_tokens``, ``fake_password``).
+NOT_SECRET_CONTEXT = frozenset(
     {
         "page",
         "next",
@@ -118,7 +125,6 @@ _NOT_SECRET_BEFORE = frozenset(
         "should",
         "require",
         "requires",
-        "needs",
         "csrf",
         "xsrf",
         "fake",
@@ -126,26 +132,31 @@ _NOT_SECRET_BEFORE = frozenset(
         "test",
         "example",
         "placeholder",
-        "default",
-        "no",
-        "invalid",
-        "bad",
-        "wrong",
-        "expired",
-        "old",
-        "new",
-        "reset",
-        "forgot",
-        "forgotten",
-        "change",
-        "confirm",
-        "show",
-        "hide",
-        "validate",
-        "check",
-        "verify",
     }
 )
+#: For the BE5xx rules also: the *name* or *kind* of a secret rather than its value, and the
+#: actions of account forms on it (``default_password``, ``reset_token``, ``confirm_password``).
+_NOT_SECRET_BEFORE = NOT_SECRET_CONTEXT | {
+    "needs",
+    "default",
+    "no",
+    "invalid",
+    "bad",
+    "wrong",
+    "expired",
+    "old",
+    "new",
+    "reset",
+    "forgot",
+    "forgotten",
+    "change",
+    "confirm",
+    "show",
+    "hide",
+    "validate",
+    "check",
+    "verify",
+}
 #: Words after the secret word that make the name about its metadata, not its value.
 _NOT_SECRET_AFTER = frozenset(
     {
@@ -247,25 +258,45 @@ _NOT_SECRET_AFTER = frozenset(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class SecretNames:
+    """A vocabulary of names that name a secret: a ``last`` word or a ``pairs`` of last two
+    words, each mapped to the kind of secret it names, unless one of the ``not_before`` words
+    stands before it. Only the end of the name counts: ``db_password`` names a secret,
+    ``PASSWORD_FIELD`` and ``password_reset_url`` do not."""
+
+    last: Mapping[str, str]
+    pairs: Mapping[tuple[str, str], str]
+    not_before: frozenset[str]
+
+    def kind(self, identifier: str) -> str | None:
+        """The kind of secret ``identifier`` names, or None."""
+        found = words(identifier)
+        if not found:
+            return None
+        kind: str | None = None
+        consumed = 1
+        if tuple(found[-2:]) in self.pairs and len(found) >= 2:
+            kind, consumed = self.pairs[(found[-2], found[-1])], 2
+        elif found[-1] in self.last:
+            kind = self.last[found[-1]]
+        if kind is None:
+            return None
+        if any(word in self.not_before for word in found[:-consumed]):
+            return None
+        return kind
+
+
+#: The names of credentials the BE5xx rules look for.
+CREDENTIAL_NAMES = SecretNames(_SECRET_LAST, _SECRET_PAIRS, _NOT_SECRET_BEFORE)
+
+
 def secret_kind(identifier: str) -> str | None:
     """The kind of secret ``identifier`` names (``password``, ``token``, ``key``, ``secret``,
     ``credentials``), or None. Only the end of the name counts: ``db_password`` and
     ``STRIPE_API_KEY`` name secrets, ``PASSWORD_FIELD``, ``token_type``, ``max_tokens`` and
     ``password_reset_url`` do not."""
-    found = words(identifier)
-    if not found:
-        return None
-    kind: str | None = None
-    consumed = 1
-    if tuple(found[-2:]) in _SECRET_PAIRS and len(found) >= 2:
-        kind, consumed = _SECRET_PAIRS[(found[-2], found[-1])], 2
-    elif found[-1] in _SECRET_LAST:
-        kind = _SECRET_LAST[found[-1]]
-    if kind is None:
-        return None
-    if any(word in _NOT_SECRET_BEFORE for word in found[:-consumed]):
-        return None
-    return kind
+    return CREDENTIAL_NAMES.kind(identifier)
 
 
 def mentions_secret(identifier: str) -> bool:
@@ -652,6 +683,17 @@ def literal_string(expr: cst.BaseExpression | None) -> str | None:
     return None
 
 
+def argument(call: cst.Call, *keywords: str, index: int = -1) -> cst.Arg | None:
+    """The argument passed as the first of ``keywords`` given, else the ``index``-th passed by
+    position (``*args`` not counted); a negative ``index`` looks at keywords only."""
+    for keyword in keywords:
+        arg = keyword_arg(call, keyword)
+        if arg is not None:
+            return arg
+    args = positional_args(call)
+    return args[index] if 0 <= index < len(args) else None
+
+
 def int_value(
     expr: cst.BaseExpression | None, ctx: FileContext | None = None, depth: int = 0
 ) -> int | None:
@@ -780,38 +822,86 @@ def assigned_names(node: cst.CSTNode) -> list[str]:
     return out
 
 
+# -- rules over every string literal ------------------------------------------------------------
+
+
+class LiteralTextRule(PythonRule):
+    """A rule that reads the text of every string and bytes literal once: an implicit
+    concatenation of plain literals as one string (its parts not again alone), and the text
+    parts of f-strings. Subclasses define ``check_text``.
+
+    In a concatenation that holds f-strings, the plain parts after the last f-string are read
+    as one string and the other plain parts alone; with ``read_parts_of_mixed``, every plain
+    part is (also) read alone."""
+
+    read_parts_of_mixed: ClassVar[bool] = False
+
+    def __init__(self, ctx: FileContext, options: Any) -> None:
+        super().__init__(ctx, options)
+        self._seen: set[int] = set()
+
+    def check_text(self, node: cst.CSTNode, text: str) -> None:
+        """Look at the ``text`` of the literal (or f-string part) ``node``."""
+        raise NotImplementedError
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+        parts: list[cst.BaseExpression] = []
+        current: cst.BaseExpression = node
+        while isinstance(current, cst.ConcatenatedString):
+            parts.append(current.left)
+            current = current.right
+        parts.append(current)
+        text = literal_string(node)
+        if text is not None:
+            self._seen.update(id(p) for p in parts)
+            self.check_text(node, text)
+        elif self.read_parts_of_mixed:
+            self._seen.update(id(p) for p in parts)
+            for part in parts:
+                value = literal_string(part) if isinstance(part, cst.SimpleString) else None
+                if value is not None:
+                    self.check_text(part, value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if id(node) not in self._seen:
+            text = literal_string(node)
+            if text is not None:
+                self.check_text(node, text)
+
+    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+        self.check_text(node, node.value)
+
+
 # -- options shared by the rules that lower their severity in tests ---------------------------
 
 _SEVERITIES = ("error", "warning", "info", "off")
 
 
+def test_paths_option() -> Any:
+    """The ``test-paths`` field of an options dataclass: globs of test code."""
+    return option(
+        DEFAULT_TEST_PATHS,
+        "Gitignore-style globs of test code, where findings get `test-severity`.",
+    )
+
+
+def test_severity_option(default: str) -> Any:
+    """The ``test-severity`` field of an options dataclass, defaulting to ``default``; pair it
+    with ``__post_init__`` calling ``validate_test_severity``."""
+    return option(
+        default,
+        "Severity of findings in `test-paths`: error, warning, info, or off (not reported).",
+    )
+
+
 def test_path_options(default_severity: str) -> type:
     """An options dataclass with ``test-paths`` (globs) and ``test-severity`` (error, warning,
     info, or off to skip test code) defaulting to ``default_severity``."""
-    from dataclasses import make_dataclass
-
-    from be_lint.rule import option
-
     return make_dataclass(
         "Options",
         [
-            (
-                "test_paths",
-                tuple[str, ...],
-                option(
-                    DEFAULT_TEST_PATHS,
-                    "Gitignore-style globs of test code, where findings get `test-severity`.",
-                ),
-            ),
-            (
-                "test_severity",
-                str,
-                option(
-                    default_severity,
-                    "Severity of findings in `test-paths`: error, warning, info, or off "
-                    "(not reported).",
-                ),
-            ),
+            ("test_paths", tuple[str, ...], test_paths_option()),
+            ("test_severity", str, test_severity_option(default_severity)),
         ],
         frozen=True,
         namespace={"__post_init__": validate_test_severity},
@@ -820,8 +910,6 @@ def test_path_options(default_severity: str) -> type:
 
 def validate_test_severity(options: object) -> None:
     """``__post_init__`` of the options classes: reject an unknown ``test-severity``."""
-    from be_lint.rule import OptionsError
-
     value = getattr(options, "test_severity", "info")
     if str(value).lower() not in _SEVERITIES:
         raise OptionsError(
@@ -840,6 +928,31 @@ def severity_here(ctx: FileContext, options: object) -> tuple[bool, str | None]:
     if level not in _SEVERITIES:
         level = "info"
     return True, level
+
+
+def report_by_place(
+    rule: PythonRule,
+    node: cst.CSTNode,
+    message: str,
+    *,
+    help: str,
+    replacement: cst.CSTNode | None = None,
+    fix_safety: FixSafety = FixSafety.SAFE,
+    fix_description: str = "",
+) -> None:
+    """``rule.report(...)`` with the severity that the rule's test options give the file
+    being checked: nothing in test code when ``test-severity`` is off."""
+    report, level = severity_here(rule.ctx, rule.options)
+    if report:
+        rule.report(
+            node,
+            message,
+            help=help,
+            replacement=replacement,
+            fix_safety=fix_safety,
+            fix_description=fix_description,
+            severity=Severity(level) if level else None,
+        )
 
 
 _SAMPLE_WORDS = frozenset(

@@ -31,11 +31,12 @@ import libcst as cst
 
 from be_lint.dataflow import Dataflow, Origin, Trace
 from be_lint.names import dotted_name
+from be_lint.rule import FileKind, PythonRule
 
 if TYPE_CHECKING:
     from be_lint.context import FileContext
 
-__all__ = ["Sink", "Taint", "request_source", "taint_of", "tainted"]
+__all__ = ["Sink", "Taint", "TaintRule", "request_source", "taint_of", "tainted"]
 
 
 class Sink(enum.Enum):
@@ -570,6 +571,26 @@ def may_have_sources(text: str) -> bool:
     return any(hint in text for hint in SOURCE_HINTS)
 
 
+class TaintRule(PythonRule):
+    """A rule that follows request data to a sink.
+
+    Only files that may read request data can match (besides the rule's ``triggers``), and
+    ``report_taint`` words every finding the same way: where the data came from, then what
+    happens to it.
+    """
+
+    @classmethod
+    def may_match(cls, text: str, kind: FileKind) -> bool:
+        return super().may_match(text, kind) and may_have_sources(text)
+
+    def report_taint(self, expr: cst.BaseExpression, sink: Sink, outcome: str, help: str) -> None:
+        """Report ``expr`` when request data reaches it unsanitised for ``sink``: "request data
+        from <source> <outcome>"."""
+        taint = taint_of(self.ctx, expr, sink)
+        if taint.tainted:
+            self.report(expr, f"request data from {describe(self.ctx, taint)} {outcome}", help=help)
+
+
 def call_names(
     ctx: FileContext, call: cst.Call, lasts: frozenset[str] | None = None
 ) -> frozenset[str]:
@@ -607,8 +628,17 @@ def lasts_of(*groups: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[
     return frozenset(name.rsplit(".", 1)[-1] for group in groups for name in group)
 
 
-def argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
-    """The argument at ``position`` (counting positional ones) or passed as ``keyword``."""
+def argument(call: cst.Call, position: int, *keywords: str) -> cst.BaseExpression | None:
+    """The argument at ``position`` (counting positional ones) or passed as one of
+    ``keywords`` (the first of them that is passed, in the order given)."""
+    for keyword in keywords:
+        found = _argument(call, position, keyword)
+        if found is not None:
+            return found
+    return None
+
+
+def _argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
     index = 0
     for arg in call.args:
         if arg.keyword is not None:

@@ -25,16 +25,24 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from be_lint.frameworks import keyword_arg, string_value
 from be_lint.names import dotted_name
+from be_lint.rule import STOP_VISITING, option
 
 __all__ = [
     "DEV_SETTINGS_GLOBS",
+    "FLASK_MODULES",
     "TEST_GLOBS",
+    "DevSettingsOptions",
     "EnvLookup",
+    "config_key",
     "env_lookup",
     "is_dev_path",
     "is_django_settings",
     "module_assignments",
+    "production_settings",
+    "run_host",
+    "skip_file",
 ]
 
 DEV_SETTINGS_GLOBS: tuple[str, ...] = (
@@ -68,6 +76,19 @@ TEST_GLOBS: tuple[str, ...] = (
     "*/testutils/*",
 )
 
+#: Modules whose apps have a ``run()`` development server and a Flask-style ``config``.
+FLASK_MODULES: tuple[str, ...] = ("flask", "quart", "sanic", "werkzeug", "apiflask")
+
+
+@dataclass(frozen=True)
+class DevSettingsOptions:
+    """Options of a settings rule that leaves development files alone."""
+
+    dev_settings: tuple[str, ...] = option(
+        DEV_SETTINGS_GLOBS, "Path globs of development/test files, which are not checked."
+    )
+
+
 _CORE_SETTINGS = frozenset(
     {"INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF", "DATABASES", "SECRET_KEY", "ALLOWED_HOSTS"}
 )
@@ -84,6 +105,12 @@ def is_dev_path(path: str, globs: tuple[str, ...] | frozenset[str]) -> bool:
         elif fnmatch.fnmatch(name, pattern):
             return True
     return False
+
+
+def skip_file(path: str, globs: tuple[str, ...] | frozenset[str]) -> object:
+    """For ``visit_Module``: ``STOP_VISITING`` when ``path`` matches one of ``globs`` (test or
+    development files the rule does not check), else None."""
+    return STOP_VISITING if is_dev_path(path, globs) else None
 
 
 def module_assignments(module: cst.Module) -> Iterator[tuple[str, cst.BaseExpression, cst.CSTNode]]:
@@ -134,6 +161,36 @@ def is_django_settings(path: str, module: cst.Module) -> bool:
         return True
     seen = {name for name, _, _ in module_assignments(module) if name in _CORE_SETTINGS}
     return len(seen) >= 2
+
+
+def production_settings(
+    path: str, module: cst.Module, dev_globs: tuple[str, ...] | frozenset[str]
+) -> Iterator[tuple[str, cst.BaseExpression, cst.CSTNode]]:
+    """``module_assignments`` of a Django settings module that is not a development file (none
+    for other files)."""
+    if is_dev_path(path, dev_globs) or not is_django_settings(path, module):
+        return
+    yield from module_assignments(module)
+
+
+def config_key(target: cst.BaseExpression) -> str | None:
+    """The key of ``app.config["KEY"]`` (any owner whose name ends in ``config``), else None."""
+    if isinstance(target, cst.Subscript) and (dotted_name(target.value) or "").endswith("config"):
+        index = target.slice[0].slice if len(target.slice) == 1 else None
+        if isinstance(index, cst.Index):
+            return string_value(index.value)
+    return None
+
+
+def run_host(call: cst.Call) -> str | None:
+    """The address ``app.run(...)`` binds, as a string literal: ``host=`` or the first
+    positional argument."""
+    host = keyword_arg(call, "host")
+    value = string_value(host.value) if host is not None else None
+    positional = [a for a in call.args if a.keyword is None]
+    if value is None and positional:
+        value = string_value(positional[0].value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -331,14 +331,10 @@ def route_facts(body: Sequence[ast.stmt], module: str, path: str, imports: Impor
 
 
 def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
+    # Imported here: ``facts`` imports this module at its top.
+    from be_lint.index.facts import dotted
+
+    return dotted(node)
 
 
 def _last(node: ast.expr) -> str:
@@ -946,17 +942,9 @@ class _Reader:
 
 def _statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
     """Statements of a block, looking into ``if``/``try``/``with`` (not into defs)."""
-    stack = list(body)[::-1]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.If | ast.With | ast.AsyncWith):
-            stack.extend(reversed([*node.body, *getattr(node, "orelse", [])]))
-        elif isinstance(node, ast.Try):
-            blocks = [*node.body, *node.orelse, *node.finalbody]
-            for handler in node.handlers:
-                blocks.extend(handler.body)
-            stack.extend(reversed(blocks))
+    from be_lint.index.facts import _flat  # facts imports this module at its top
+
+    return _flat(body)
 
 
 # -- resolution ------------------------------------------------------------------------------
