@@ -138,3 +138,20 @@ def test_parse_diff_reads_hunks_quoted_paths_and_deletions(tmp_path: Path) -> No
     files = parse_diff(diff, tmp_path)
     assert files[str(tmp_path / "a.py")] == frozenset({2, 3, 4, 12})
     assert files[str(tmp_path / "café.py")] == frozenset({1})
+
+
+def test_only_changed_files_are_checked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from be_lint import engine
+
+    parsed: list[str] = []
+    real = engine._parse
+
+    def counting(text: str) -> object:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(engine, "_parse", counting)
+    changed = OLD + "\nrequests.get('x')\n"
+    (repo / "pkg" / "app.py").write_text(changed)
+    assert _run("-j", "1", "--changed-since", "HEAD", ".")[1] == ["pkg/app.py:11:1"]
+    assert parsed == [changed]

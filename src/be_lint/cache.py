@@ -452,19 +452,20 @@ def _code_files(root: Path) -> Iterable[tuple[str, os.stat_result]]:
 # -- the project index ------------------------------------------------------------------------
 
 
-def cached_index(cache: Cache, paths: Sequence[Path], cwd: Path, *, jobs: int, limit: int) -> Any:
+def cached_index(cache: Cache, files: Sequence[tuple[Path, str]], *, jobs: int, limit: int) -> Any:
     """``be_lint.index.index_paths`` through the cache: the same index, without parsing files
-    whose facts are cached, and without merging them when no indexed file changed."""
-    from be_lint.discover import display_path
+    whose facts are cached, and without merging them when no indexed file changed.
+
+    ``files`` are (path on disk, display path) pairs, as the lint pass names them.
+    """
     from be_lint.engine import package_of
     from be_lint.index.build import facts_of_candidates, merge
 
     packages: dict[Path, str | None] = {}
     candidates: list[tuple[str, Path, str, str | None]] = []
-    for path in paths:
-        if path.suffix.lower() == ".sql":
+    for path, display in files:
+        if display.lower().endswith(".sql"):
             continue
-        display = display_path(path, cwd)
         state = cache.state(path, display, limit)
         if state is None or not state.candidate:
             continue

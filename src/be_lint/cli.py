@@ -253,9 +253,8 @@ def check(
         workers = jobs or default_jobs()
         cache = None if (fix or diff) else _open_cache(config, settings)
         if cache is not None:
-            project = cached_index(
-                cache, found.files, cwd, jobs=workers, limit=config.max_file_size
-            )
+            files = [(job.path, job.display) for job in work]
+            project = cached_index(cache, files, jobs=workers, limit=config.max_file_size)
         else:
             project = index_paths(found.files, cwd, jobs=workers, limit=config.max_file_size)
         checker.use_project(project)
