@@ -268,3 +268,38 @@ def test_yaml_rules_declare_frameworks(tmp_path: Path) -> None:
             load_yaml_rules(path)
     finally:
         del Rule.registry[before:]
+
+
+def test_setup_cfg_without_dependencies_does_not_end_the_metadata_walk(tmp_path: Path) -> None:
+    # pretix's layout: the dependencies are in the top pyproject.toml, and src/ holds a
+    # setup.cfg with tool settings only. A file under src/ must still see them.
+    root = _write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "p"\ndependencies = ["django", "celery"]\n',
+            "src/setup.cfg": "[flake8]\nmax-line-length = 99\n",
+            "src/app/views.py": "import django\n",
+        },
+    )
+    detection = detect([], [root / "src" / "app" / "views.py"], cwd=root)
+    assert detection.frameworks == ("celery", "django")
+
+
+def test_one_file_without_metadata_does_not_gate(tmp_path: Path) -> None:
+    # The file imports Django; tasks.py elsewhere imports Celery. Linting the one file (the
+    # pre-commit case) must not conclude that Celery is unused.
+    root = _write(
+        tmp_path,
+        {"app/views.py": "import django\n", "app/tasks.py": "from celery import shared_task\n"},
+    )
+    views = root / "app" / "views.py"
+    detection = detect([(views, "app/views.py")], [views], cwd=root)
+    assert detection.frameworks == ("django",)
+    assert detection.gate() is None
+
+
+def test_whole_project_without_metadata_gates_by_imports(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"app/views.py": "import django\n"})
+    files = [(root / "app" / "views.py", "app/views.py")]
+    assert detect(files, [root], cwd=root).gate() == ("django",)
+    assert detect(files, [root / "app"], cwd=root).gate() is None

@@ -108,6 +108,8 @@ class Detection:
     metadata: tuple[str, ...] = ()
     #: Whether any dependency was declared in metadata (then absence means "not used").
     declared_any: bool = False
+    #: Whether the files read cover a whole project, so that no import means "not used".
+    whole_project: bool = False
 
     @property
     def frameworks(self) -> tuple[str, ...]:
@@ -116,7 +118,7 @@ class Detection:
     @property
     def informed(self) -> bool:
         """Whether absence from ``frameworks`` can be trusted to mean "not used"."""
-        return self.declared_any or bool(self.evidence)
+        return self.declared_any or (self.whole_project and bool(self.evidence))
 
     def gate(self) -> tuple[str, ...] | None:
         """What ``Settings.frameworks`` should be: None when nothing is known."""
@@ -138,8 +140,9 @@ class _Collector:
                 reasons.append(why)
             todo.extend(k for k in FRAMEWORKS[current].implies if k not in self.evidence)
 
-    def result(self) -> Detection:
+    def result(self, *, whole_project: bool) -> Detection:
         return Detection(
+            whole_project=whole_project,
             evidence={k: tuple(v) for k, v in sorted(self.evidence.items())},
             metadata=tuple(self.metadata),
             declared_any=self.declared_any,
@@ -162,8 +165,15 @@ def detect(
     project that declares them reads no source file at all.
     """
     found = _Collector()
+    project_roots: list[Path] = []
+    stopped: set[Path] = set()
     for directory in _metadata_dirs(roots):
-        _scan_metadata(directory, found, cwd or Path.cwd())
+        if any(directory in (s, *s.parents) for s in stopped):
+            continue  # above a project root already found for this path
+        declares = _scan_metadata(directory, found, cwd or Path.cwd())
+        if _is_project_root(directory, declares):
+            project_roots.append(directory)
+            stopped.add(directory)
     targets = set(FRAMEWORKS) if wanted is None else set(wanted)
     for text, display in texts:
         _scan_source(text.encode("utf-8", "surrogatepass"), display, found)
@@ -179,7 +189,7 @@ def detect(
         except OSError:
             continue
         _scan_source(data, display, found)
-    return found.result()
+    return found.result(whole_project=not texts and _covers_project(roots, project_roots))
 
 
 def imported_frameworks(data: bytes, wanted: Iterable[str] | None = None) -> set[str]:
@@ -226,14 +236,15 @@ def _scan_source(data: bytes, display: str, found: _Collector) -> None:
 # -- metadata --------------------------------------------------------------------------------
 
 
-_PROJECT_ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
-
-
 def _metadata_dirs(roots: Sequence[Path]) -> list[Path]:
-    """Each named directory (a file's own directory) and its parents up to the project root --
-    the first directory holding ``.git``, ``pyproject.toml``, ``setup.py`` or ``setup.cfg`` --
-    or the filesystem root; each directory once. Stopping there keeps an unrelated project
-    further up from deciding which rules run."""
+    """Each named directory (a file's own directory) and its parents up to the project root,
+    or the filesystem root; each directory once.
+
+    The walk stops at the first directory holding ``.git`` or ``pyproject.toml``; ``detect``
+    also stops at a ``setup.py``/``setup.cfg`` that declares dependencies (a pretix-style
+    ``src/setup.cfg`` without ``install_requires`` is not where a project says what it uses). Stopping there keeps an unrelated project further up from deciding which
+    rules run.
+    """
     seen: dict[Path, None] = {}
     for root in roots or [Path(".")]:
         start = Path(os.path.abspath(root))
@@ -242,12 +253,35 @@ def _metadata_dirs(roots: Sequence[Path]) -> list[Path]:
             if candidate in seen:
                 break
             seen[candidate] = None
-            if any((candidate / marker).exists() for marker in _PROJECT_ROOT_MARKERS):
+            if (candidate / ".git").exists() or (candidate / "pyproject.toml").exists():
                 break
     return list(seen)
 
 
-def _scan_metadata(directory: Path, found: _Collector, cwd: Path) -> None:
+def _is_project_root(directory: Path, declares: bool) -> bool:
+    """``.git`` and ``pyproject.toml`` always mark a project root; ``setup.py``/``setup.cfg``
+    only when they declare dependencies (pretix-style ``src/setup.cfg`` files do not)."""
+    if (directory / ".git").exists() or (directory / "pyproject.toml").exists():
+        return True
+    return declares and any((directory / m).exists() for m in ("setup.py", "setup.cfg"))
+
+
+def _covers_project(roots: Sequence[Path], project_roots: Sequence[Path]) -> bool:
+    """Whether the named paths include a whole project (a project root or a folder above it),
+    so that a framework nobody imports in them is one the project does not use."""
+    named = [Path(os.path.abspath(r)) for r in roots or [Path(".")]]
+    if not project_roots:  # no marker anywhere: the named folders are the project
+        return all(root.is_dir() for root in named)
+    return any(
+        root.is_dir() and (project == root or root in project.parents)
+        for root in named
+        for project in project_roots
+    )
+
+
+def _scan_metadata(directory: Path, found: _Collector, cwd: Path) -> bool:
+    """Read the metadata files in ``directory``; whether any of them declares dependencies."""
+    declares = False
     candidates = [
         directory / "pyproject.toml",
         directory / "setup.cfg",
@@ -273,7 +307,7 @@ def _scan_metadata(directory: Path, found: _Collector, cwd: Path) -> None:
             continue
         found.metadata.append(shown)
         if names:
-            found.declared_any = True
+            found.declared_any = declares = True
         for name in sorted(names):
             normal = _normalise(name)
             key = _BY_DISTRIBUTION.get(normal)
@@ -281,6 +315,7 @@ def _scan_metadata(directory: Path, found: _Collector, cwd: Path) -> None:
                 found.add(key, shown)
                 for also in _ALSO.get(normal, ()):
                     found.add(also, shown)
+    return declares
 
 
 def _declared(path: Path, text: str) -> set[str] | None:
