@@ -199,25 +199,12 @@ def check(
         )
     except SelectionError as error:
         _fail(f"rule selection: {error}")
-    known = {r.meta.code for r in rules} | {r.meta.name for r in rules}
-    for key, _options in config.rule_options:
-        if key not in known and key.upper() not in known:
-            _fail(f"[tool.be-lint.rules.{key}]: no rule has this code or name")
-    settings = Settings(
-        dialect=config.sql_dialect,
-        max_file_size=config.max_file_size,
-        selected=tuple(r.meta.code for r in selected),
-        options=tuple(
-            (r.meta.code, tuple(sorted(config.options_for(r.meta.code, r.meta.name).items())))
-            for r in selected
-        ),
-        severity=config.severity,
-        per_file_ignores=config.per_file_ignores,
-        project_root=str(config.project_root),
-        cwd=str(cwd),
-        known=frozenset(known),
-        ignore_suppressions=ignore_suppressions,
-    )
+    try:
+        settings = settings_for(
+            config, rules, selected, cwd, ignore_suppressions=ignore_suppressions
+        )
+    except ValueError as error:
+        _fail(str(error))
     try:
         checker = Checker(settings, rules)
     except OptionsError as error:
@@ -334,6 +321,39 @@ def check(
     threshold = Severity(config.fail_on).rank
     failed = any(f.severity.rank >= threshold for f in findings)
     sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
+
+
+def settings_for(
+    config: Config,
+    rules: Sequence[type[Rule]],
+    selected: Sequence[type[Rule]],
+    cwd: Path,
+    *,
+    ignore_suppressions: bool = False,
+) -> Settings:
+    """The engine settings of a run: the configuration, the selected rules and their options.
+
+    Raises ValueError when the configuration sets options of a rule that does not exist.
+    """
+    known = {r.meta.code for r in rules} | {r.meta.name for r in rules}
+    for key, _options in config.rule_options:
+        if key not in known and key.upper() not in known:
+            raise ValueError(f"[tool.be-lint.rules.{key}]: no rule has this code or name")
+    return Settings(
+        dialect=config.sql_dialect,
+        max_file_size=config.max_file_size,
+        selected=tuple(r.meta.code for r in selected),
+        options=tuple(
+            (r.meta.code, tuple(sorted(config.options_for(r.meta.code, r.meta.name).items())))
+            for r in selected
+        ),
+        severity=config.severity,
+        per_file_ignores=config.per_file_ignores,
+        project_root=str(config.project_root),
+        cwd=str(cwd),
+        known=frozenset(known),
+        ignore_suppressions=ignore_suppressions,
+    )
 
 
 def _gate_frameworks(

@@ -124,7 +124,7 @@ def suppressions_command(
     """List every suppression comment with its reason, expiry and whether it is used."""
     from be_lint.config import ConfigError, load_config
     from be_lint.discover import PathError, discover, display_path
-    from be_lint.engine import Checker, SelectionError, Settings, package_of, select_rules
+    from be_lint.engine import Checker, SelectionError, package_of, select_rules
     from be_lint.index import index_paths
     from be_lint.loader import RuleFileError, all_rules
     from be_lint.rule import OptionsError
@@ -139,21 +139,12 @@ def suppressions_command(
         found = discover(list(paths) or [Path(".")], config, cwd)
     except (ConfigError, RuleFileError, SelectionError, PathError) as error:
         _fail(str(error))
-    known = frozenset({r.meta.code for r in rules} | {r.meta.name for r in rules})
-    settings = Settings(
-        dialect=config.sql_dialect,
-        max_file_size=config.max_file_size,
-        selected=tuple(r.meta.code for r in selected),
-        options=tuple(
-            (r.meta.code, tuple(sorted(config.options_for(r.meta.code, r.meta.name).items())))
-            for r in selected
-        ),
-        severity=config.severity,
-        per_file_ignores=config.per_file_ignores,
-        project_root=str(config.project_root),
-        cwd=str(cwd),
-        known=known,
-    )
+    from be_lint.cli import settings_for
+
+    try:
+        settings = settings_for(config, rules, selected, cwd)
+    except ValueError as error:
+        _fail(str(error))
     try:
         checker = Checker(settings, rules, suppression_log=[])
     except OptionsError as error:
