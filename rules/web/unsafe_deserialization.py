@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from be_lint.frameworks import keyword_arg
+from be_lint.frameworks import descendants, keyword_arg
 from be_lint.names import dotted_name
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.taint import Sink, argument, call_names, describe, lasts_of, may_have_sources, taint_of
@@ -24,9 +24,12 @@ could write -- so every such call is reported: as a warning normally, as an erro
 bytes come from the request in the same function (`pickle.loads(request.body)`).
 
 Quiet: loading what the same function just serialised (`pickle.loads(pickle.dumps(x))`, a
-round trip), test files (configurable with `test-paths`), `yaml.safe_load`, `yaml.load(..., Loader=yaml.SafeLoader)` (or `CSafeLoader`,
-`BaseLoader`), `torch.load(..., weights_only=True)`, `numpy.load` without `allow_pickle`,
-`pickle.dumps`/`dump` (writing is harmless), and `marshal`/`pickle` of a constant.
+round trip), loading after the same function checked a MAC with `hmac.compare_digest`
+(signed cache entries), test files (configurable with `test-paths`), `yaml.safe_load`,
+`yaml.load(..., Loader=yaml.SafeLoader)` (or `CSafeLoader`, `BaseLoader`, also through a
+variable or `getattr(yaml, "CSafeLoader", yaml.SafeLoader)`), `torch.load(...,
+weights_only=True)`, `numpy.load` without `allow_pickle`, `pickle.dumps`/`dump` (writing is
+harmless), and `marshal`/`pickle` of a constant.
 """
 
 HOW_TO_FIX = """\
@@ -62,6 +65,7 @@ _ALWAYS = frozenset(
     }
 )
 _YAML_LOAD = frozenset({"yaml.load", "yaml.load_all"})
+_COMPARE_DIGEST = frozenset({"hmac.compare_digest", "secrets.compare_digest"})
 _SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 
 _LASTS = lasts_of(_ALWAYS, _YAML_LOAD, {"torch.load", "numpy.load"})
@@ -107,6 +111,21 @@ class UnsafeDeserialization(PythonRule):
     bad = (
         Example(
             """\
+import hashlib
+import hmac
+import pickle
+
+
+def read_entry(key: bytes, blob: bytes):
+    mac, payload = blob[:32], blob[32:]
+    value = pickle.loads(payload)  # expect: BE607
+    if not hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).digest()):
+        return None
+    return value
+"""
+        ),
+        Example(
+            """\
 import pickle
 
 import yaml
@@ -116,7 +135,9 @@ def load_state(blob: bytes, text: str):
     state = pickle.loads(blob)  # expect: BE607
     config = yaml.load(text)  # expect: BE607
     other = yaml.load(text, Loader=yaml.Loader)  # expect: BE607
-    return state, config, other
+    loader = getattr(yaml, "CLoader", yaml.Loader)
+    full = yaml.load(text, Loader=loader)  # expect: BE607
+    return state, config, other, full
 """
         ),
         Example(
@@ -152,6 +173,20 @@ def restore(raw, path):
     good = (
         Example(
             """\
+import hashlib
+import hmac
+import pickle
+
+
+def read_entry(key: bytes, blob: bytes):
+    mac, payload = blob[:32], blob[32:]
+    if not hmac.compare_digest(mac, hmac.new(key, payload, hashlib.sha256).digest()):
+        return None
+    return pickle.loads(payload)
+"""
+        ),
+        Example(
+            """\
 import json
 import pickle
 
@@ -171,6 +206,10 @@ def load(text, path, obj):
     yaml.load(text, yaml.CSafeLoader)
     yaml.load(text, Loader=FastSafe)
     yaml.load(text, Loader=StrictLoader)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    yaml.load(text, Loader=loader)
+    fast = yaml.CSafeLoader
+    yaml.load(text, fast)
     json.loads(text)
     pickle.loads(pickle.dumps(obj))
     torch.load(path, weights_only=True)
@@ -195,6 +234,20 @@ def load(text, path, obj):
     def _safe_loader(self, loader: cst.BaseExpression) -> bool:
         """``SafeLoader``, ``yaml.CSafeLoader``, an alias of one (``from yaml import CSafeLoader
         as Loader``), or a class of this file derived from one."""
+        if isinstance(loader, cst.Name):
+            held = self.ctx.value_of(loader)  # loader = yaml.CSafeLoader; yaml.load(t, loader)
+            if held is not None and held is not loader and self._safe_loader(held):
+                return True
+        if isinstance(loader, cst.Call) and dotted_name(loader.func) == "getattr":
+            # getattr(yaml, "CSafeLoader", yaml.SafeLoader): the C loader when built in
+            parts = [a.value for a in loader.args]
+            if len(parts) == 3 and not any(a.keyword for a in loader.args):
+                wanted = parts[1]
+                return (
+                    isinstance(wanted, cst.SimpleString)
+                    and wanted.evaluated_value in _SAFE_LOADERS
+                    and self._safe_loader(parts[2])
+                )
         names = {(dotted_name(loader) or "").rsplit(".", 1)[-1]}
         names |= {n.rsplit(".", 1)[-1] for n in self.ctx.qualified_names(loader)}
         if names & _SAFE_LOADERS:
@@ -207,6 +260,21 @@ def load(text, path, obj):
                         (dotted_name(b.value) or "").rsplit(".", 1)[-1] in _SAFE_LOADERS
                         for b in statement.bases
                     )
+        return False
+
+    def _verified_first(self, node: cst.Call) -> bool:
+        """The function checks a MAC with ``compare_digest`` before this call (signed cache
+        entries, signed cookies): the data is as trusted as the key."""
+        if "compare_digest" not in self.ctx.text:
+            return False
+        function = self.ctx.enclosing(cst.FunctionDef)
+        if not isinstance(function, cst.FunctionDef):
+            return False
+        for inner in descendants(function.body):  # in source order
+            if inner is node:
+                return False
+            if isinstance(inner, cst.Call) and self.ctx.matches(inner.func, _COMPARE_DIGEST):
+                return True
         return False
 
     def visit_Module(self, node: cst.Module) -> object:
@@ -248,6 +316,8 @@ def load(text, path, obj):
         ):
             return  # a literal payload written in the code
         if data is not None and self._round_trip(data):
+            return
+        if self._verified_first(node):
             return
         if data is not None and may_have_sources(self.ctx.text):
             taint = taint_of(self.ctx, data, Sink.CODE)
