@@ -1,4 +1,5 @@
 """BE503 credentials-in-url: a connection URL with its password written in the code."""
+# be-lint: file-ignore[BE503] the examples and docs show the credentials this rule finds
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """BE502 hardcoded-token: a literal in the format of a real provider token or a private key."""
+# be-lint: file-ignore[BE502] the examples and docs show the credentials this rule finds
 
 from __future__ import annotations
 

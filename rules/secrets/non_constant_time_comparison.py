@@ -304,6 +304,20 @@ def check_model(signature, inferred_signature, cached_token, fresh):
         refresh(fresh)
 """
         ),
+        Example(
+            """\
+import hmac
+import os
+
+
+def fresh_entry(path, known):
+    # a file's stat triple named "signature" in a module that signs cache entries
+    signature = (os.stat(path).st_mtime_ns, os.stat(path).st_size)
+    if known.signature == signature:
+        return known
+    return None
+"""
+        ),
     )
 
     def _mac(self, expr: cst.BaseExpression, depth: int = 0) -> str | None:
@@ -328,6 +342,22 @@ def check_model(signature, inferred_signature, cached_token, fresh):
         ):
             return f"hmac {expr.func.attr.value}()"
         return None
+
+    def _not_text(self, expr: cst.BaseExpression) -> bool:
+        """``expr`` holds a container or a number (``signature = (mtime, size)``)."""
+        value = resolve(expr, self.ctx) if isinstance(expr, cst.Name) else expr
+        return isinstance(
+            value,
+            cst.Tuple
+            | cst.List
+            | cst.Set
+            | cst.Dict
+            | cst.ListComp
+            | cst.SetComp
+            | cst.DictComp
+            | cst.Integer
+            | cst.Float,
+        )
 
     def _decides(self, node: cst.Comparison) -> bool:
         """The comparison decides something (``if``, ``return``), rather than being stored as a
@@ -376,6 +406,8 @@ def check_model(signature, inferred_signature, cached_token, fresh):
         left, right = node.left, target.comparator
         if _constant(left) or _constant(right):
             return
+        if self._not_text(left) or self._not_text(right):
+            return  # compare_digest compares str/bytes; a tuple or number is no secret
         secret = self._mac(left) or self._mac(right)
         if secret is None:
             left_secret, right_secret = _secret_operand(left), _secret_operand(right)
