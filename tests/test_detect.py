@@ -303,3 +303,12 @@ def test_whole_project_without_metadata_gates_by_imports(tmp_path: Path) -> None
     files = [(root / "app" / "views.py", "app/views.py")]
     assert detect(files, [root], cwd=root).gate() == ("django",)
     assert detect(files, [root / "app"], cwd=root).gate() is None
+
+
+def test_cached_results_follow_a_change_of_frameworks(tmp_path: Path) -> None:
+    # Declaring Django in requirements.txt changes no Python file, but it switches Django
+    # rules on: a warm run must not serve the results of the run that skipped them.
+    root = _write(tmp_path, {"requirements.txt": "flask\n", "app/views.py": ASYNC_ORM})
+    assert _codes(root, "--select", "BE708") == []
+    (root / "requirements.txt").write_text("flask\ndjango\n")
+    assert _codes(root, "--select", "BE708") == [("BE708", "app/views.py", 2)]

@@ -238,7 +238,18 @@ def check(
             findings += checker.engine_finding("BE006", display_path(problem_path, cwd), message)
         work = [Job(path, display_path(path, cwd)) for path in found.files]
         workers = jobs or default_jobs()
-        cache = None if (fix or diff) else _open_cache(config, settings)
+        # Every discovered file counts for detection, also when --changed-since narrows the
+        # files that are checked: the project's imports decide which rules apply. Gating comes
+        # before the cache, whose key must include the frameworks (and so the rules) in use.
+        _gate_frameworks(
+            checker,
+            selected,
+            verbose,
+            [(job.path, job.display) for job in work],
+            list(paths) or [Path(".")],
+            cwd=cwd,
+        )
+        cache = None if (fix or diff) else _open_cache(config, checker.settings)
         if cache is not None:
             files = [(job.path, job.display) for job in work]
             project = cached_index(cache, files, jobs=workers, limit=config.max_file_size)
@@ -249,16 +260,6 @@ def check(
             # Files without a changed line cannot have a finding to report.
             findings = changed.keep(findings, cwd)
             work = [job for job in work if changed.touches(job.path)]
-        # Every discovered file counts for detection, also when --changed-since narrows the
-        # files that are checked: the project's imports decide which rules apply.
-        _gate_frameworks(
-            checker,
-            selected,
-            verbose,
-            [(path, display_path(path, cwd)) for path in found.files],
-            list(paths) or [Path(".")],
-            cwd=cwd,
-        )
         if verbose:
             click.echo(
                 f"be-lint: {len(work)} files, {len(checker.rules)} rules, {workers} jobs",
