@@ -201,6 +201,10 @@ class OrderType(graphene.ObjectType):
         ),
     )
 
+    @classmethod
+    def skips_path(cls, path: str, options: object) -> bool:
+        return is_exempt_path(path)
+
     def visit_Module(self, node: cst.Module) -> object:
         if is_exempt_path(self.ctx.path):
             return STOP_VISITING

@@ -165,6 +165,10 @@ class Child(ProjectBaseView):
         ),
     )
 
+    @classmethod
+    def skips_path(cls, path: str, options: object) -> bool:
+        return is_exempt_path(path)
+
     def visit_Module(self, node: cst.Module) -> object:
         return STOP_VISITING if is_exempt_path(self.ctx.path) else None
 

@@ -176,6 +176,10 @@ class RecentOrders(viewsets.ReadOnlyModelViewSet):
         ),
     )
 
+    @classmethod
+    def skips_path(cls, path: str, options: object) -> bool:
+        return is_exempt_path(path)
+
     def visit_Module(self, node: cst.Module) -> object:
         project = self.ctx.project
         if is_exempt_path(self.ctx.path) or project is None or not project.serializers:

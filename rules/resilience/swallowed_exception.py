@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from be_lint.frameworks import descendants, innermost_function
-from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
+from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity, option
 
 RATIONALE = """\
 `except Exception: pass` (or a bare `except:`, or a handler that only `continue`s or returns
@@ -94,6 +94,8 @@ _CLEANUP_FUNCTIONS = frozenset(
 )
 #: Comments that are only be-lint suppressions (or markers in be-lint's rule examples) do not
 #: explain anything.
+#: ``except:``, also with the colon on a continuation line.
+_BARE_EXCEPT = re.compile(r"\bexcept[\s\\]*:")
 _OWN_SUPPRESSION = re.compile(r"be-lint:|noqa:[^#]*\bBE[0-9]|^#\s*(?:todo-)?expect:", re.IGNORECASE)
 
 
@@ -114,6 +116,15 @@ class SwallowedException(PythonRule):
     )
     options_class = Options
     triggers = ("except",)
+
+    @classmethod
+    def may_match(cls, text: str, kind: FileKind) -> bool:
+        # A broad handler names `Exception`/`BaseException` (however it is imported or
+        # qualified, the name is spelled out) or names nothing (`except:`).
+        if "except" not in text:
+            return False
+        return "Exception" in text or _BARE_EXCEPT.search(text) is not None
+
     bad = (
         Example(
             """\

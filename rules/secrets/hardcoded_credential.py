@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from be_lint.frameworks import keyword_arg, positional_args
+from be_lint.prefilter import lowered
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
 from be_lint.secrets import (
     argument,
@@ -200,7 +201,7 @@ class HardcodedCredential(PythonRule):
 
     @classmethod
     def may_match(cls, text: str, kind: FileKind) -> bool:
-        low = text.lower()
+        low = lowered(text)
         return any(hint in low for hint in _HINTS)
 
     bad = (

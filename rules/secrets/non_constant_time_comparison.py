@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import descendants
+from be_lint.prefilter import lowered
 from be_lint.rule import Confidence, Example, FileKind, FixSafety, PythonRule, RuleMeta, Severity
 from be_lint.secrets import (
     expression_names,
@@ -215,7 +216,7 @@ class NonConstantTimeComparison(PythonRule):
     def may_match(cls, text: str, kind: FileKind) -> bool:
         if "==" not in text and "!=" not in text:
             return False
-        low = text.lower()
+        low = lowered(text)
         return any(hint in low for hint in _HINTS)
 
     bad = (

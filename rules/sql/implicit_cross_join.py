@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import sqlglot.expressions as exp
+from typing import TYPE_CHECKING
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
 from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered, statement_tokens
+
+if TYPE_CHECKING:
+    import sqlglot.expressions as exp
+else:
+    from be_lint.sql.lazy import exp
 
 RATIONALE = """\
 `FROM a, b` pairs every row of `a` with every row of `b` unless the `WHERE` clause relates them.

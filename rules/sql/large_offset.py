@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import sqlglot.expressions as exp
+from typing import TYPE_CHECKING
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule, option
 from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered
+
+if TYPE_CHECKING:
+    import sqlglot.expressions as exp
+else:
+    from be_lint.sql.lazy import exp
 
 RATIONALE = """\
 `OFFSET n` does not skip rows: the database produces the first `n` rows of the result and throws

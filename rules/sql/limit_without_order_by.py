@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import sqlglot.expressions as exp
+from typing import TYPE_CHECKING
 
 from be_lint.migrations import in_migration
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
 from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import hole_may_hide_clause, lowered
+
+if TYPE_CHECKING:
+    import sqlglot.expressions as exp
+else:
+    from be_lint.sql.lazy import exp
 
 RATIONALE = """\
 Without `ORDER BY`, SQL returns rows in no defined order: whatever the plan produces today. The

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sqlglot.expressions as exp
+import functools
+from typing import TYPE_CHECKING
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
 from be_lint.sql.calls import may_reach_sql
@@ -10,18 +11,32 @@ from be_lint.sql.extract import HOLE_NAME
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered
 
+if TYPE_CHECKING:
+    import sqlglot.expressions as exp
+else:
+    from be_lint.sql.lazy import exp
+
 #: Every function the rule knows contains one of these (a cheap prefilter).
 _WORDS = ("date", "year", "month", "day", "extract", "trunc", "cast", "char")
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
-_DATE_FUNCTIONS = (
-    exp.Date,
-    exp.Year,
-    exp.Month,
-    exp.Day,
-    exp.Extract,
-    exp.TimestampTrunc,
-    exp.DateTrunc,
-)
+
+
+@functools.cache
+def _comparisons() -> tuple[type[exp.Expr], ...]:
+    return (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+@functools.cache
+def _date_functions() -> tuple[type[exp.Expr], ...]:
+    return (
+        exp.Date,
+        exp.Year,
+        exp.Month,
+        exp.Day,
+        exp.Extract,
+        exp.TimestampTrunc,
+        exp.DateTrunc,
+    )
+
 
 RATIONALE = """\
 An index on `created_at` is ordered by `created_at`, not by `date(created_at)` or
@@ -105,7 +120,7 @@ def orders_on(cursor, day):
         if tree is None:
             return
         for where in tree.find_all(exp.Where):
-            for comparison in where.find_all(*_COMPARISONS, exp.Between, exp.In):
+            for comparison in where.find_all(*_comparisons(), exp.Between, exp.In):
                 if comparison.find_ancestor(exp.Where) is not where:
                     continue
                 for side, other in _sides(comparison):
@@ -143,6 +158,6 @@ def _wrapped_column(node: exp.Expr) -> bool:
         return dated and isinstance(node.this, exp.Column)
     if isinstance(node, exp.Extract):
         return isinstance(node.expression, exp.Column)
-    if isinstance(node, _DATE_FUNCTIONS):
+    if isinstance(node, _date_functions()):
         return isinstance(node.this, exp.Column)
     return False

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
-import sqlglot.expressions as exp
 
 from be_lint.migrations import in_migration
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
 from be_lint.sql.calls import may_reach_sql, sql_call
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import lowered, statement_tokens
+
+if TYPE_CHECKING:
+    import sqlglot.expressions as exp
+else:
+    from be_lint.sql.lazy import exp
 
 #: Calls where every column is the point: Django maps raw() rows onto model fields (its docs
 #: use ``SELECT *``), and data-frame readers load tables whole.

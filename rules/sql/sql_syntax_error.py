@@ -5,14 +5,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlglot.dialects.dialect import Dialect
+from typing import TYPE_CHECKING
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule, option
 from be_lint.sql.calls import may_reach_sql, sql_call
 from be_lint.sql.extract import HOLE_NAME
 from be_lint.sql.model import HoleKind, SqlStatement
 from be_lint.sql.parse import Token, statement_tokens
+
+if TYPE_CHECKING:
+    import sqlglot.dialects.dialect as dialect
+else:
+    from be_lint.sql.lazy import dialect
 
 #: Words that start a statement.
 _STATEMENT_WORDS = (
@@ -335,7 +339,9 @@ def _known_keywords() -> frozenset[str]:
     found: set[str] = set()
     for name in _KEYWORD_DIALECTS:
         try:
-            found.update(k.upper() for k in Dialect.get_or_raise(name).tokenizer_class.KEYWORDS)
+            found.update(
+                k.upper() for k in dialect.Dialect.get_or_raise(name).tokenizer_class.KEYWORDS
+            )
         except Exception:  # a dialect missing from this sqlglot version
             continue
     return frozenset(found)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-
-import sqlglot.expressions as exp
+from typing import TYPE_CHECKING
 
 from be_lint.rule import Confidence, Example, FileKind, RuleMeta, Severity, SqlRule
 from be_lint.sql.calls import may_reach_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import hole_may_hide_clause
+
+if TYPE_CHECKING:
+    import sqlglot.expressions as exp
+else:
+    from be_lint.sql.lazy import exp
 
 _KEYWORDS = re.compile(r"\b(?:update|delete)\b", re.IGNORECASE)
 
@@ -53,9 +57,7 @@ class UpdateOrDeleteWithoutWhere(SqlRule):
     @classmethod
     def may_match(cls, text: str, kind: FileKind) -> bool:
         # SQL keywords in any case; in Python the SQL must also reach a known DB call.
-        if not _KEYWORDS.search(text):
-            return False
-        return may_reach_sql(text, kind)
+        return may_reach_sql(text, kind) and _KEYWORDS.search(text) is not None
 
     bad = (
         Example(

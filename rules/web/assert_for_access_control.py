@@ -8,7 +8,7 @@ import libcst as cst
 
 from be_lint.frameworks import descendants
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
-from be_lint.websettings import TEST_GLOBS, skip_file
+from be_lint.websettings import TEST_GLOBS, is_dev_path, skip_file
 
 RATIONALE = """\
 `assert` statements are removed when Python runs with `-O` or `PYTHONOPTIMIZE` (some
@@ -118,6 +118,10 @@ def test_staff(client, user):
             filename="shop/tests/test_views.py",
         ),
     )
+
+    @classmethod
+    def skips_path(cls, path: str, options: Options) -> bool:
+        return is_dev_path(path, options.test_paths)
 
     def visit_Module(self, node: cst.Module) -> object:
         return skip_file(self.ctx.path, self.options.test_paths)

@@ -10,7 +10,7 @@ import libcst as cst
 from be_lint.frameworks import keyword_arg, string_value
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.taint import argument
-from be_lint.websettings import MISSING, TEST_GLOBS, literal, skip_file
+from be_lint.websettings import MISSING, TEST_GLOBS, is_dev_path, literal, skip_file
 
 RATIONALE = """\
 A cookie that identifies the user -- a session id, an auth or refresh token, a remember-me
@@ -63,6 +63,10 @@ class CookieWithoutSecurityFlags(PythonRule):
     )
     options_class = Options
     triggers = ("set_cookie", "set_signed_cookie")
+
+    @classmethod
+    def skips_path(cls, path: str, options: Options) -> bool:
+        return is_dev_path(path, options.test_paths)
 
     def visit_Module(self, node: cst.Module) -> object:
         return skip_file(self.ctx.path, self.options.test_paths)

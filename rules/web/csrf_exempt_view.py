@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
-from be_lint.websettings import TEST_GLOBS, skip_file
+from be_lint.websettings import TEST_GLOBS, is_dev_path, skip_file
 
 RATIONALE = """\
 `@csrf_exempt` turns off Django's check that a state-changing request came from your own pages.
@@ -66,6 +66,10 @@ class CsrfExemptView(PythonRule):
     )
     options_class = Options
     triggers = ("csrf_exempt",)
+
+    @classmethod
+    def skips_path(cls, path: str, options: Options) -> bool:
+        return is_dev_path(path, options.test_paths)
 
     def visit_Module(self, node: cst.Module) -> object:
         return skip_file(self.ctx.path, self.options.test_paths)

@@ -10,7 +10,7 @@ from be_lint.frameworks import descendants, keyword_arg
 from be_lint.names import dotted_name
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity, option
 from be_lint.taint import Sink, argument, call_names, describe, lasts_of, may_have_sources, taint_of
-from be_lint.websettings import TEST_GLOBS, skip_file
+from be_lint.websettings import TEST_GLOBS, is_dev_path, skip_file
 
 RATIONALE = """\
 `pickle` and the formats built on it (`marshal`, `shelve`, `dill`, `cloudpickle`, `joblib`,
@@ -276,6 +276,10 @@ def load(text, path, obj):
             if isinstance(inner, cst.Call) and self.ctx.matches(inner.func, _COMPARE_DIGEST):
                 return True
         return False
+
+    @classmethod
+    def skips_path(cls, path: str, options: Options) -> bool:
+        return is_dev_path(path, options.test_paths)
 
     def visit_Module(self, node: cst.Module) -> object:
         return skip_file(self.ctx.path, self.options.test_paths)

@@ -71,6 +71,7 @@ class FileContext:
         self._sql_sources: dict[int, SqlSource | None] = {}
         self._statements: dict[int, list[SqlStatement]] = {}
         self._dataflow: Dataflow | None = None
+        self._names: dict[int, tuple[cst.BaseExpression, frozenset[str]]] = {}
         #: Per-file results of shared helpers (keys namespaced by the helper), so rules that
         #: ask the same question about a node compute the answer once.
         self.memo: dict[object, object] = {}
@@ -84,6 +85,7 @@ class FileContext:
         to this context; breaking those cycles lets the syntax tree be freed at once instead
         of waiting for the cyclic garbage collector to walk all of it."""
         self.memo.clear()
+        self._names.clear()
         if self._dataflow is not None:
             self._dataflow.release()
             self._dataflow = None
@@ -108,7 +110,14 @@ class FileContext:
         """Every fully qualified name ``node`` may stand for (empty when unknown)."""
         if self.imports is None:
             return frozenset()
-        return self.imports.resolve(node)
+        # Many rules ask about the same callee. The node is kept with its answer, so its id
+        # cannot be reused by another node (say, one a rule builds on the fly) meanwhile.
+        cached = self._names.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        names = self.imports.resolve(node)
+        self._names[id(node)] = (node, names)
+        return names
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         """The single qualified name of ``node``, or None when unknown or ambiguous."""

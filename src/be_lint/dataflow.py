@@ -725,6 +725,8 @@ class _ScopeBuilder:
 
     def _walrus(self, node: cst.CSTNode, state: State) -> State:
         """``(x := value)`` inside ``node`` binds ``x`` in the function from then on."""
+        if not self.flow.walrus_possible:
+            return state
         targets = _walrus_targets(node)
         if not targets:
             return state
@@ -1373,6 +1375,8 @@ class Dataflow:
         self.imports = imports
         self.package = package
         self.text = text
+        #: No ``:=`` in the source (when it is known), no assignment expression to look for.
+        self.walrus_possible = not text or ":=" in text
         #: id(Name read) -> (scope, definitions reaching it)
         self.names: dict[int, tuple[Scope, State]] = {}
         #: id(node) -> parent, for expressions inside analysed scopes

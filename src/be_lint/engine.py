@@ -13,6 +13,7 @@ import datetime
 import functools
 import gc
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -119,6 +120,8 @@ class Checker:
         self._python = [
             r for r in self.rules if issubclass(r, PythonRule | SqlRule) and r.file_kinds
         ]
+        self._path_gated = [r for r in self._python if _overrides(r, "skips_path")]
+        self._own_prefilter = frozenset(r for r in self._python if _overrides(r, "may_match"))
 
     def options_for(self, rule: type[Rule]) -> Any:
         return self._options[rule.meta.code]
@@ -134,6 +137,7 @@ class Checker:
         self.settings = dataclasses.replace(self.settings, frameworks=frameworks)
         self.rules = [r for r in self.rules if applies_to(r, frameworks)]
         self._python = [r for r in self._python if applies_to(r, frameworks)]
+        self._path_gated = [r for r in self._path_gated if applies_to(r, frameworks)]
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -182,12 +186,7 @@ class Checker:
     ) -> list[Finding]:
         """Check decoded ``text`` as the file ``display``."""
         self.project_used = False
-        found: dict[str, bool] = {}
-        rules = [
-            r
-            for r in self._python
-            if kind in r.file_kinds and self._triggered(r, text, kind, found)
-        ]
+        rules = self._admitted(text, display, kind)
         located: list[tuple[Finding, int]] = []
         if rules:
             with _cyclic_gc_paused():
@@ -215,21 +214,42 @@ class Checker:
 
     # -- the per-file pass -----------------------------------------------------------------
 
-    def _triggered(
-        self, rule: type[Rule], text: str, kind: FileKind, found: dict[str, bool]
-    ) -> bool:
+    def _skipped_here(self, display: str) -> frozenset[type[Rule]]:
+        """The rules that report nothing at ``display`` (``Rule.skips_path``: test code,
+        migrations), so the file is neither prefiltered nor parsed for them."""
+        return frozenset(
+            r for r in self._path_gated if r.skips_path(display, self._options[r.meta.code])
+        )
+
+    def _admitted(self, text: str, display: str, kind: FileKind) -> list[type[Rule]]:
+        """The rules that may match ``text``: the prefilter, one loop over every rule (it
+        runs on every file, parsed or not)."""
         if not self.settings.prefilter:
-            return True
-        if getattr(rule.may_match, "__func__", None) is not _DEFAULT_MAY_MATCH:
-            return rule.may_match(text, kind)
+            return [r for r in self._python if kind in r.file_kinds]
+        skipped = self._skipped_here(display)
+        own = self._own_prefilter
         # Many rules share triggers ("log", "except", ...): search each string once per file.
-        for trigger in rule.triggers:
-            hit = found.get(trigger)
-            if hit is None:
-                hit = found[trigger] = trigger in text
-            if hit:
-                return True
-        return not rule.triggers
+        found: dict[str, bool] = {}
+        admitted: list[type[Rule]] = []
+        for rule in self._python:
+            if kind not in rule.file_kinds or rule in skipped:
+                continue
+            if rule in own:
+                if rule.may_match(text, kind):
+                    admitted.append(rule)
+                continue
+            triggers = rule.triggers
+            if not triggers:
+                admitted.append(rule)
+                continue
+            for trigger in triggers:
+                hit = found.get(trigger)
+                if hit is None:
+                    hit = found[trigger] = trigger in text
+                if hit:
+                    admitted.append(rule)
+                    break
+        return admitted
 
     def _run_rules(
         self,
@@ -327,7 +347,9 @@ class Checker:
         return False
 
 
-_DEFAULT_MAY_MATCH = Rule.may_match.__func__  # type: ignore[attr-defined]
+def _overrides(rule: type[Rule], method: str) -> bool:
+    """Whether ``rule`` (or a base between it and ``Rule``) redefines the classmethod."""
+    return getattr(getattr(rule, method), "__func__", None) is not getattr(Rule, method).__func__
 
 
 @contextlib.contextmanager
@@ -367,13 +389,39 @@ def _glob_match(path: str, pattern: str) -> bool:
 
 def _parse(text: str) -> cst.Module | tuple[int, int, str]:
     try:
-        return cst.parse_module(text)
+        with _unvalidated_nodes():
+            return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
         return _syntax_error(text, error)
     except RecursionError:
         return (1, 1, "syntax error: the parser ran out of stack on this file")
     except Exception as error:  # libcst raises internal errors on some malformed input
         return _syntax_error(text, error)
+
+
+@contextlib.contextmanager
+def _unvalidated_nodes() -> Iterator[None]:
+    """Build the parser's nodes without libcst's per-node validation.
+
+    Every libcst node checks its fields when it is created (``CSTNode.__post_init__``), which
+    is meant for trees built by hand; the parser only builds valid ones, and the checks cost
+    about a tenth of the parse. Workers are single-threaded, and the hook is put back even
+    when the parser raises. Should a libcst release move the hook, nothing is changed.
+    """
+    hook = cst.CSTNode.__dict__.get("__post_init__")
+    if hook is None:
+        yield
+        return
+    # ``tuple()`` does nothing, and as a C function called without a Python frame it costs
+    # less than an empty method on the millions of nodes of a large tree.
+    cst.CSTNode.__post_init__ = _NO_VALIDATION  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        cst.CSTNode.__post_init__ = hook  # type: ignore[method-assign]
+
+
+_NO_VALIDATION = staticmethod(tuple)
 
 
 def _syntax_error(text: str, error: Exception) -> tuple[int, int, str]:
@@ -404,21 +452,16 @@ def complexity_problem(text: str) -> tuple[int, int, str] | None:
     A quick scan counts brackets anywhere (strings included); only when it sees something
     suspicious does the exact, tokenizer-based check run, so normal files pay one regex pass.
     """
-    depth = peak = 0
-    too_deep_at = -1
-    for match in _BRACKETS.finditer(text):
-        depth += 1 if match.group() in "([{" else -1
-        if depth > peak:
-            peak = depth
-            if peak > MAX_NESTING and too_deep_at < 0:
-                too_deep_at = match.start()
-    long_line = any(len(line) > 4 * MAX_CHAIN for line in text.splitlines())
+    # The running depth in C (every file that is parsed pays this), the peak from it.
+    peak = max(itertools.accumulate(map(_DEPTH.__getitem__, _BRACKETS.findall(text))), default=0)
+    long_line = len(text) > 4 * MAX_CHAIN and max(map(len, text.splitlines())) > 4 * MAX_CHAIN
     if peak <= MAX_NESTING // 2 and not long_line:
         return None
     exact = _exact_complexity(text)
     if exact is _TOKENIZER_FAILED:
         # From Python 3.12 the tokenizer itself refuses more than 200 nested brackets; trust
         # the quick count then, rather than handing the file to a parser that would crash.
+        too_deep_at = _too_deep_at(text)
         if too_deep_at < 0:
             return None
         line = text.count("\n", 0, too_deep_at) + 1
@@ -428,6 +471,17 @@ def complexity_problem(text: str) -> tuple[int, int, str] | None:
 
 
 _TOKENIZER_FAILED = object()
+_DEPTH = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+
+
+def _too_deep_at(text: str) -> int:
+    """Offset of the first bracket nested more than ``MAX_NESTING`` deep, or -1."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth += _DEPTH[match.group()]
+        if depth > MAX_NESTING:
+            return match.start()
+    return -1
 
 
 def _exact_complexity(text: str) -> tuple[int, int, str] | object | None:

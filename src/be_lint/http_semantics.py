@@ -33,6 +33,7 @@ from be_lint.index.model import Route
 from be_lint.index.querysets import is_migration_path, is_test_path
 from be_lint.index.routes import may_define_routes
 from be_lint.names import dotted_name, suite_statements
+from be_lint.prefilter import per_text
 from be_lint.rule import STOP_VISITING, FileKind, PythonRule
 
 __all__ = [
@@ -756,6 +757,10 @@ class HandlerRule(PythonRule):
     def may_match(cls, text: str, kind: FileKind) -> bool:
         return may_handle_requests(text, *cls.triggers)
 
+    @classmethod
+    def skips_path(cls, path: str, options: object) -> bool:
+        return is_exempt_path(path)
+
     def visit_Module(self, node: cst.Module) -> object:
         return STOP_VISITING if is_exempt_path(self.ctx.path) else None
 
@@ -768,6 +773,10 @@ class ProjectRoutesRule(PythonRule):
     @classmethod
     def may_match(cls, text: str, kind: FileKind) -> bool:
         return may_define_routes(text)
+
+    @classmethod
+    def skips_path(cls, path: str, options: object) -> bool:
+        return is_exempt_path(path)
 
     def applies(self, routes: Sequence[Route]) -> bool:
         """Whether the project's routes give this file anything to check."""
@@ -814,11 +823,16 @@ _WEB_TEXT = (
 )
 
 
+@per_text
+def _names_web_framework(text: str) -> bool:
+    return any(word in text for word in _WEB_TEXT)
+
+
 def may_handle_requests(text: str, *needles: str) -> bool:
     """The cheap prefilter of the handler rules: a web framework is named in the file, one
     of ``needles`` occurs (when given), and the text can declare a handler (the project
     index's test for routes and views)."""
-    if not any(word in text for word in _WEB_TEXT):
+    if not _names_web_framework(text):
         return False
     if needles and not any(needle in text for needle in needles):
         return False

@@ -30,10 +30,9 @@ import enum
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
-import sqlglot.expressions as exp
 
 from be_lint.context import FileContext
 from be_lint.names import dotted_name
@@ -43,6 +42,11 @@ from be_lint.sql.lexer import looks_like_sql
 from be_lint.sql.model import SqlStatement
 from be_lint.sql.parse import Token, statement_tokens
 from be_lint.walker import STOP_VISITING, children
+
+if TYPE_CHECKING:
+    import sqlglot.expressions as exp
+else:
+    from be_lint.sql.lazy import exp
 
 __all__ = [
     "ColumnSpec",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -25,9 +25,16 @@ from libcst._nodes.internal import CodegenState
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
+class _AllFound(Exception):
+    """Raised once every wanted node has its span: the rest of the module need not be
+    generated (findings cluster early in a file as often as late)."""
+
+
 @dataclass
 class _State(CodegenState):
     targets: set[int] = field(default_factory=set)
+    #: The nodes asked about (``targets`` also gets the children a syntactic range needs).
+    wanted: set[int] = field(default_factory=set)
     starts: dict[int, int] = field(default_factory=dict)
     ends: dict[int, int] = field(default_factory=dict)
     syntactic: set[int] = field(default_factory=set)
@@ -48,8 +55,14 @@ class _State(CodegenState):
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)
-        if key in self.targets and key not in self.syntactic:
-            self.ends[key] = self.offset()
+        if key in self.targets:
+            if key not in self.syntactic:
+                self.ends[key] = self.offset()
+            # A node's span is final once its own code is generated.
+            if key in self.wanted:
+                self.wanted.discard(key)
+                if not self.wanted:
+                    raise _AllFound
 
     @contextmanager
     def record_syntactic_position(
@@ -100,8 +113,10 @@ def node_spans(
         default_indent=module.default_indent,
         default_newline=module.default_newline,
         targets={id(n) for n in wanted},
+        wanted={id(n) for n in wanted},
     )
-    module._codegen(state)
+    with suppress(_AllFound):
+        module._codegen(state)
     line_starts = [0]
     line_starts.extend(match.end() for match in _NEWLINE.finditer(text))
 

@@ -252,6 +252,17 @@ class Rule:
         return not cls.triggers or any(trigger in text for trigger in cls.triggers)
 
     @classmethod
+    def skips_path(cls, path: str, options: Any) -> bool:
+        """Cheap test run before reading the text: True means the rule reports nothing in the
+        file ``path`` (as the engine displays it) with these options, e.g. test code that the
+        rule leaves alone, so the file need not be parsed for it.
+
+        It must agree with what the rule does when it visits such a file (say, return
+        ``STOP_VISITING`` from ``visit_Module``); the default skips nothing.
+        """
+        return False
+
+    @classmethod
     def has_fix(cls) -> bool:
         return any(example.fixed is not None for example in cls.bad)
 

@@ -159,8 +159,18 @@ def run(
 
 def _chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
     # Small chunks keep both cores busy to the end; big enough to amortise the round trip.
+    # Largest files first, so that the last chunks are small and no worker is left with a
+    # big file while the others are idle (the findings are sorted afterwards).
+    jobs = sorted(jobs, key=_size, reverse=True)
     size = max(1, min(16, len(jobs) // (workers * 8) or 1))
     return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+def _size(job: Job) -> int:
+    try:
+        return job.path.stat().st_size
+    except OSError:  # reported when the worker reads it
+        return 0
 
 
 def _run_pool(

@@ -31,6 +31,7 @@ import libcst as cst
 
 from be_lint.dataflow import Dataflow, Origin, Trace
 from be_lint.names import dotted_name
+from be_lint.prefilter import per_text
 from be_lint.rule import FileKind, PythonRule
 
 if TYPE_CHECKING:
@@ -566,6 +567,7 @@ SOURCE_HINTS = (
 )
 
 
+@per_text
 def may_have_sources(text: str) -> bool:
     """Cheap: the file may read request data (so a taint rule may match)."""
     return any(hint in text for hint in SOURCE_HINTS)

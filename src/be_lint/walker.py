@@ -10,6 +10,7 @@ whitespace), and uses an explicit stack so deep trees cannot exhaust Python's re
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -70,17 +71,38 @@ _FIELD_ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {
 
 _fields_cache: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
+#: Field types that never hold a node (``Name.value``, ``SimpleString.value``, ...).
+_PLAIN = (str, int, float, bool, type(None), cst.MaybeSentinel)
+
 
 def _child_fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     cached = _fields_cache.get(kind)
     if cached is None:
         order = _FIELD_ORDER.get(kind)
         names = order if order is not None else tuple(f.name for f in dataclasses.fields(kind))
+        plain = _plain_fields(kind)
         cached = tuple(
-            n for n in names if n not in _SKIPPED_FIELDS and not n.startswith("whitespace")
+            n
+            for n in names
+            if n not in _SKIPPED_FIELDS and not n.startswith("whitespace") and n not in plain
         )
         _fields_cache[kind] = cached
     return cached
+
+
+def _plain_fields(kind: type[cst.CSTNode]) -> frozenset[str]:
+    """Fields whose declared type holds no node: leaving them out makes names, strings and
+    numbers leaves of the walk (no children to look for, no ancestor to push)."""
+    try:
+        hints = typing.get_type_hints(kind)
+    except Exception:  # an annotation that does not resolve: keep every field
+        return frozenset()
+    plain = set()
+    for name, hint in hints.items():
+        members = typing.get_args(hint) if typing.get_origin(hint) is typing.Union else (hint,)
+        if all(member in _PLAIN for member in members):
+            plain.add(name)
+    return frozenset(plain)
 
 
 _node_types: dict[type, bool] = {}
@@ -98,14 +120,33 @@ def _is_node(value: object) -> bool:
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The syntax children of ``node`` in source order (no punctuation or whitespace)."""
+    fields = _fields_cache.get(type(node))
+    if fields is None:
+        fields = _child_fields(type(node))
+    return _children(node, fields)
+
+
+def _children(node: cst.CSTNode, fields: tuple[str, ...]) -> list[cst.CSTNode]:
+    # The hottest loop of a run (the walk and every helper that looks below a node): the
+    # per-type answers of ``_is_node`` are read from their cache directly.
     out: list[cst.CSTNode] = []
-    for name in _child_fields(type(node)):
+    known = _node_types
+    for name in fields:
         value = getattr(node, name, None)
         kind = type(value)
         if kind is list or kind is tuple:
-            out.extend(v for v in value if _is_node(v))  # type: ignore[union-attr]
-        elif value is not None and _is_node(value):
-            out.append(value)
+            for item in value:  # type: ignore[union-attr]
+                is_node = known.get(type(item))
+                if is_node is None:
+                    is_node = _is_node(item)
+                if is_node:
+                    out.append(item)
+        elif value is not None:
+            is_node = known.get(kind)
+            if is_node is None:
+                is_node = _is_node(value)
+            if is_node:
+                out.append(value)
     return out
 
 
@@ -164,8 +205,10 @@ def walk(
     # numbers: about half of all nodes) are visited without touching the ancestor stack.
     stack: list[cst.CSTNode | None] = [module]
     visit, leave = dispatch.visit, dispatch.leave
+    fields_of = _fields_cache
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is None:
             node = ancestors.pop()
             handlers = leave.get(type(node))
@@ -176,13 +219,15 @@ def walk(
         handlers = visit.get(kind)
         if handlers:
             _call(handlers, node, dispatch, on_error)
-        fields = _fields_cache.get(kind)
+        fields = fields_of.get(kind)
         if fields is None:
             fields = _child_fields(kind)
         if fields or kind in leave:
-            stack.append(None)
+            push(None)
             ancestors.append(node)
-            stack.extend(reversed(children(node)))
+            found = _children(node, fields)
+            found.reverse()
+            extend(found)
 
 
 def _call(
@@ -191,7 +236,8 @@ def _call(
     dispatch: Dispatch,
     on_error: Callable[[object, BaseException], None],
 ) -> None:
-    for owner, handler in tuple(handlers):
+    # ``Dispatch.drop`` puts new lists in the tables, so this one may be iterated as it is.
+    for owner, handler in handlers:
         try:
             if handler(node) is STOP_VISITING:
                 dispatch.drop(owner)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 import libcst as cst
 
 from be_lint.index.model import Eager, Model, Orm, ProjectIndex, Relation
+from be_lint.prefilter import per_text
 from be_lint.walker import children
 
 if TYPE_CHECKING:
@@ -2071,9 +2072,16 @@ _QUERY_TEXT = re.compile(
 )
 
 
+@per_text
+def _may_query(text: str) -> bool:
+    return _QUERY_TEXT.search(text) is not None
+
+
+@per_text
 def may_have_loop_queries(text: str) -> bool:
-    return _LOOP_TEXT.search(text) is not None and _QUERY_TEXT.search(text) is not None
+    return _LOOP_TEXT.search(text) is not None and _may_query(text)
 
 
+@per_text
 def may_have_counting(text: str) -> bool:
-    return _TEST_TEXT.search(text) is not None and _QUERY_TEXT.search(text) is not None
+    return _TEST_TEXT.search(text) is not None and _may_query(text)

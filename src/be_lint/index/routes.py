@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from be_lint.index.model import Route
+from be_lint.prefilter import per_text
 
 if TYPE_CHECKING:
     from be_lint.index.facts import Imports
@@ -36,6 +37,40 @@ ROUTE_TEXT = re.compile(
     rb"RouteTableDef|\bRoute\(|\bMount\(|\.add_(?:get|post|put|patch|delete|head|view)\(|"
     rb"def \w+\(\s*request\b|from (?:flask|quart|bottle) import[^\n]*\brequest\b|class \w+\([^)]*(?:View|ViewSet|Resource|Api|API|Endpoint|"
     rb"Serializer)\b"
+)
+#: ``ROUTE_TEXT`` one alternative at a time, each behind a substring none of its matches lacks:
+#: a pattern that starts with literal text is searched for that text first, which a single
+#: alternation cannot do (same answer, about four times faster on real trees).
+_ROUTE_TESTS: tuple[tuple[bytes, re.Pattern[bytes] | None], ...] = (
+    (b"urlpatterns", None),
+    (b"include_router", None),
+    (b"register_blueprint", None),
+    (b"add_url_rule", None),
+    (b"add_api_route", None),
+    (b"add_route", None),
+    (b"add_resource", None),
+    (b"@api_view", None),
+    (b"@action", None),
+    (b"@expose", None),
+    (b"RouteTableDef", None),
+    (b"path(", re.compile(rb"\b(?:re_)?path\(\s*r?['\"]")),
+    (b"url(", re.compile(rb"\burl\(\s*r?['\"]")),
+    (b".register(", re.compile(rb"\.register\(\s*r?['\"]")),
+    (b"Route(", re.compile(rb"\bRoute\(")),
+    (b"Mount(", re.compile(rb"\bMount\(")),
+    (b".add_", re.compile(rb"\.add_(?:get|post|put|patch|delete|head|view)\(")),
+    (
+        b"@",
+        re.compile(
+            rb"@[\w.]+\.(?:get|post|put|patch|delete|head|options|route|api_route|websocket|view)\("
+        ),
+    ),
+    (b"request", re.compile(rb"def \w+\(\s*request\b")),
+    (b"request", re.compile(rb"from (?:flask|quart|bottle) import[^\n]*\brequest\b")),
+    (
+        b"class ",
+        re.compile(rb"class \w+\([^)]*(?:View|ViewSet|Resource|Api|API|Endpoint|Serializer)\b"),
+    ),
 )
 _KEYS = (
     b"urlpatterns",
@@ -278,12 +313,16 @@ class RouteFacts:
     serializers: tuple[SerializerFacts, ...] = ()
 
 
+@per_text
 def may_define_routes(data: bytes | str) -> bool:
     """The cheap textual test: False means the file declares no route and no view."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if not any(key in raw for key in _KEYS):
         return False
-    return ROUTE_TEXT.search(raw) is not None
+    return any(
+        key in raw and (pattern is None or pattern.search(raw) is not None)
+        for key, pattern in _ROUTE_TESTS
+    )
 
 
 _WEB_MODULES = (

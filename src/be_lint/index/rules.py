@@ -36,11 +36,14 @@ class OrmRule(PythonRule):
     def may_match(cls, text: str, kind: FileKind) -> bool:
         raise NotImplementedError
 
+    @classmethod
+    def skips_path(cls, path: str, options: OrmOptions) -> bool:
+        return (not options.include_tests and is_test_path(path)) or (
+            not options.include_migrations and is_migration_path(path)
+        )
+
     def visit_Module(self, node: cst.Module) -> object:
-        path = self.ctx.path
-        if (not self.options.include_tests and is_test_path(path)) or (
-            not self.options.include_migrations and is_migration_path(path)
-        ):
+        if self.skips_path(self.ctx.path, self.options):
             self._events = {}
         else:
             self._events = analysis(self.ctx).for_code(self.meta.code)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 
@@ -207,6 +207,18 @@ class SqlCall:
 
 def sql_call(call: cst.Call, ctx: FileContext) -> SqlCall | None:
     """Recognise ``call`` as a database call taking SQL text, or None."""
+    # Asked of every call by the SQL layer and by the injection rules: once per node. The
+    # call is kept with its answer, so its id cannot stand for another node meanwhile.
+    key = ("sql-call", id(call))
+    cached = ctx.memo.get(key)
+    if isinstance(cached, tuple) and cached[0] is call:
+        return cast("SqlCall | None", cached[1])
+    found = _sql_call(call, ctx)
+    ctx.memo[key] = (call, found)
+    return found
+
+
+def _sql_call(call: cst.Call, ctx: FileContext) -> SqlCall | None:
     func = call.func
     names = ctx.qualified_names(func)
     for name in names:

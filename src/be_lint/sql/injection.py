@@ -28,9 +28,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
-import sqlglot
-import sqlglot.expressions as exp
-from sqlglot.errors import ErrorLevel
 
 from be_lint.dataflow import Dataflow, Kind, Origin, Trace
 from be_lint.sql.calls import SqlCall, sql_call
@@ -40,7 +37,13 @@ from be_lint.sql.model import Hole, HoleKind, SqlSource, SqlStatement
 from be_lint.walker import children
 
 if TYPE_CHECKING:
+    import sqlglot
+    import sqlglot.errors as errors
+    import sqlglot.expressions as exp
+
     from be_lint.context import FileContext
+else:
+    from be_lint.sql.lazy import errors, exp, sqlglot
 
 
 class Position(str, enum.Enum):
@@ -108,26 +111,30 @@ _QUOTING_NAME = re.compile(
     re.IGNORECASE,
 )
 _SQLISH_NAME = re.compile(r"sql|query|stmt|statement", re.IGNORECASE)
+
+
 #: Statements that accept bind parameters for values (DDL and ``SET`` do not, in Postgres).
-_DML = (exp.Select, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.SetOperation)
+@functools.cache
+def _dml() -> tuple[type[exp.Expr], ...]:
+    return (exp.Select, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.SetOperation)
 
 
 def analyze_call(call: cst.Call, ctx: FileContext) -> CallReport | None:
     """Every SQL argument of ``call`` that splices unsafe values, or None if it is no DB call."""
+    found = sql_call(call, ctx)  # remembered per call: most calls stop here
+    if found is None:
+        return None
     key = ("sql-injection", id(call))
     if key in ctx.memo:
         cached = ctx.memo[key]
-        assert cached is None or isinstance(cached, CallReport)
+        assert isinstance(cached, CallReport)
         return cached
-    found = sql_call(call, ctx)
-    report: CallReport | None = None
-    if found is not None:
-        report = CallReport(found)
-        analyzer = _Analyzer(ctx, found)
-        for argument in found.arguments:
-            result = analyzer.argument(argument)
-            if result is not None:
-                report.arguments.append(result)
+    report = CallReport(found)
+    analyzer = _Analyzer(ctx, found)
+    for argument in found.arguments:
+        result = analyzer.argument(argument)
+        if result is not None:
+            report.arguments.append(result)
     ctx.memo[key] = report
     return report
 
@@ -573,7 +580,7 @@ def _probe(stmt: SqlStatement, name: str) -> tuple[Position, str, bool]:
 @functools.lru_cache(maxsize=1024)
 def _parse_probe(text: str, dialect: str) -> exp.Expr | None:
     try:
-        trees = sqlglot.parse(text, read=dialect, error_level=ErrorLevel.RAISE)
+        trees = sqlglot.parse(text, read=dialect, error_level=errors.ErrorLevel.RAISE)
     except Exception:  # any sqlglot failure means "does not parse"
         return None
     tree = next((t for t in trees if t is not None), None)
@@ -584,7 +591,7 @@ def _parse_probe(text: str, dialect: str) -> exp.Expr | None:
 
 def is_dml(statements: Sequence[SqlStatement]) -> bool:
     """Every statement parsed and takes bind parameters for values (no DDL, ``SET`` ...)."""
-    return bool(statements) and all(isinstance(s.tree, _DML) for s in statements)
+    return bool(statements) and all(isinstance(s.tree, _dml()) for s in statements)
 
 
 # -- messages --------------------------------------------------------------------------------

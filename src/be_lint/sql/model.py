@@ -12,9 +12,12 @@ from __future__ import annotations
 import bisect
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import libcst as cst
-import sqlglot.expressions as exp
+
+if TYPE_CHECKING:
+    import sqlglot.expressions as exp
 
 
 class HoleKind(str, enum.Enum):

@@ -17,15 +17,21 @@ import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import sqlglot
-import sqlglot.expressions as exp
-from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, ParseError
-
+from be_lint.prefilter import lowered as lowered
 from be_lint.sql import lexer
 from be_lint.sql.model import HoleKind, SqlSource, SqlStatement
+
+if TYPE_CHECKING:
+    import sqlglot
+    import sqlglot.dialects.dialect as _dialect
+    import sqlglot.errors as errors
+    import sqlglot.expressions as exp
+    from sqlglot.errors import ParseError
+else:
+    from be_lint.sql.lazy import dialect as _dialect
+    from be_lint.sql.lazy import errors, exp, sqlglot
 
 # sqlglot logs a warning for every statement it falls back to a ``Command`` for. Without a
 # handler those warnings would reach stderr through logging's last resort; a user who configures
@@ -130,21 +136,6 @@ def _trim(text: str, start: int, end: int, regions: lexer.Regions) -> tuple[int,
     return (start, end) if end > start else None
 
 
-_last_lowered: tuple[str, str] = ("", "")
-
-
-def lowered(text: str) -> str:
-    """``text.lower()`` for rules' cheap prefilters, remembered for the last text.
-
-    The engine asks every rule's ``may_match`` about the same file in turn, so one entry
-    turns a lower-casing per rule into one per file.
-    """
-    global _last_lowered
-    if _last_lowered[0] is not text:
-        _last_lowered = (text, text.lower())
-    return _last_lowered[1]
-
-
 def statement_tokens(stmt: SqlStatement) -> Sequence[Token]:
     """sqlglot's tokens of ``stmt.text`` (offsets relative to the statement); empty on failure."""
     return _tokens(stmt.text, stmt.dialect) or ()
@@ -152,7 +143,7 @@ def statement_tokens(stmt: SqlStatement) -> Sequence[Token]:
 
 def _tokens(text: str, dialect: str) -> Sequence[Token] | None:
     try:
-        return Dialect.get_or_raise(dialect).tokenize(text)
+        return _dialect.Dialect.get_or_raise(dialect).tokenize(text)
     except Exception:  # sqlglot must never crash the run: fall back to the light lexer
         return None
 
@@ -160,8 +151,8 @@ def _tokens(text: str, dialect: str) -> Sequence[Token] | None:
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _parse(text: str, dialect: str) -> _Parsed:
     try:
-        trees = sqlglot.parse(text, read=dialect, error_level=ErrorLevel.RAISE)
-    except ParseError as error:
+        trees = sqlglot.parse(text, read=dialect, error_level=errors.ErrorLevel.RAISE)
+    except errors.ParseError as error:
         return _parse_error(text, error)
     except RecursionError:
         return _Parsed(None, "statement is nested too deeply to parse")
@@ -197,23 +188,28 @@ def _one_line(message: str) -> str:
 
 # -- positions -----------------------------------------------------------------------------------
 
+
 #: Nodes that begin with their own keyword: their span starts at the keyword, not at the first
 #: name inside them (sqlglot records positions on names and literals only).
-_KEYWORD_NODES: dict[type[exp.Expr], tuple[str, ...]] = {
-    exp.Select: ("SELECT",),
-    exp.Update: ("UPDATE",),
-    exp.Delete: ("DELETE",),
-    exp.Insert: ("INSERT", "REPLACE"),
-    exp.Merge: ("MERGE",),
-    exp.Where: ("WHERE",),
-    exp.Having: ("HAVING",),
-    exp.Group: ("GROUP",),
-    exp.Order: ("ORDER",),
-    exp.Limit: ("LIMIT",),
-    exp.Join: ("JOIN",),
-    exp.From: ("FROM",),
-    exp.Returning: ("RETURNING",),
-}
+@functools.cache
+def _keyword_nodes() -> dict[type[exp.Expr], tuple[str, ...]]:
+    return {
+        exp.Select: ("SELECT",),
+        exp.Update: ("UPDATE",),
+        exp.Delete: ("DELETE",),
+        exp.Insert: ("INSERT", "REPLACE"),
+        exp.Merge: ("MERGE",),
+        exp.Where: ("WHERE",),
+        exp.Having: ("HAVING",),
+        exp.Group: ("GROUP",),
+        exp.Order: ("ORDER",),
+        exp.Limit: ("LIMIT",),
+        exp.Join: ("JOIN",),
+        exp.From: ("FROM",),
+        exp.Returning: ("RETURNING",),
+    }
+
+
 _LOOKBACK = 4
 
 
@@ -251,7 +247,7 @@ def node_span(stmt: SqlStatement, node: object | None) -> tuple[int, int]:
         stack.extend(child.iter_expressions())
     if start is None or end is None:
         return _search(stmt, node) or whole
-    keywords = _KEYWORD_NODES.get(type(node))
+    keywords = _keyword_nodes().get(type(node))
     if keywords:
         start = _keyword_before(stmt, start, keywords)
     if node is stmt.tree:
