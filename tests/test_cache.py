@@ -252,3 +252,27 @@ def test_racy_signatures_are_not_trusted(project: Path) -> None:
 
 def _settings(root: Path) -> engine.Settings:
     return engine.Settings(selected=("BE701",), cwd=str(root), project_root=str(root))
+
+
+def test_a_warm_run_reads_no_source_for_framework_detection(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from be_lint import detect
+
+    scanned: list[str] = []
+    real_scan = detect._scan_source
+
+    def counting_scan(data: bytes, display: str, found: object) -> None:
+        scanned.append(display)
+        real_scan(data, display, found)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(detect, "_scan_source", counting_scan)
+    _, cold = _run("-v", ".")
+    assert scanned  # detection read the sources once
+    scanned.clear()
+    _, warm = _run("-v", ".")
+    assert scanned == [] and warm == cold
+    # A changed file is scanned again: its imports may bring a framework in.
+    (project / "client.py").write_text("import celery\n" + CLIENT)
+    _run("-v", ".")
+    assert scanned

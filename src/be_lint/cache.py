@@ -94,6 +94,8 @@ class CacheSpec:
     index_fingerprint: str = ""
     #: Key of the file table (``FileState`` per path): the code version and the directory.
     files_key: str = ""
+    #: Version of be-lint's and the rule packs' code (part of ``run_key``).
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,27 @@ class Cache:
         self._files[display] = state
         self._files_changed = True
         return state
+
+    def rekey(self, settings: object) -> None:
+        """Key results by ``settings`` from now on (rules gated by framework after the cache
+        was opened: the frameworks in use are part of what a file's findings depend on)."""
+        self.spec = dataclasses.replace(self.spec, run_key=run_key(settings, self.spec.code))
+
+    def scan_key(self, files: Sequence[tuple[Path, str]], limit: int, *context: str) -> str:
+        """A key for a scan of ``files`` (content digests from the file table, so unchanged
+        files are not read) and ``context``."""
+        parts = []
+        for path, display in files:
+            state = self.state(path, display, limit)
+            if state is not None:
+                parts.append(f"{display}\0{state.digest}")
+                continue
+            try:
+                stat = os.stat(path)
+                parts.append(f"{display}\0{stat.st_size}\0{stat.st_mtime_ns}")
+            except OSError:
+                parts.append(f"{display}\0-")
+        return _key("scan", *context, *parts)
 
     def finish(self) -> None:
         """Save the file table and keep the directory within its bounds."""
@@ -341,6 +364,7 @@ def open_cache(directory: Path, settings: object, rule_paths: Sequence[Path]) ->
         run_key(settings, code),
         secret,
         files_key=_key("files", str(FORMAT), __version__, sys.version, code, cwd),
+        code=code,
     )
     return Cache(spec)
 

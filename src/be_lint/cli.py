@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -32,6 +32,9 @@ from be_lint.rule import Finding, FixSafety, OptionsError, Rule, Severity
 from be_lint.runner import Job, default_jobs, run
 from be_lint.source import SourceText, decode_source
 from be_lint.suppressions_cmd import suppressions_command
+
+if TYPE_CHECKING:
+    from be_lint.detect import ScanMemo
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _LEVELS = ("error", "warning", "info")
@@ -239,8 +242,9 @@ def check(
         work = [Job(path, display_path(path, cwd)) for path in found.files]
         workers = jobs or default_jobs()
         # Every discovered file counts for detection, also when --changed-since narrows the
-        # files that are checked: the project's imports decide which rules apply. Gating comes
-        # before the cache, whose key must include the frameworks (and so the rules) in use.
+        # files that are checked: the project's imports decide which rules apply. The cache
+        # keeps the scan's outcome, and its results are keyed by the frameworks in use.
+        cache = None if (fix or diff) else _open_cache(config, settings)
         _gate_frameworks(
             checker,
             selected,
@@ -248,9 +252,10 @@ def check(
             [(job.path, job.display) for job in work],
             list(paths) or [Path(".")],
             cwd=cwd,
+            memo=cache,
         )
-        cache = None if (fix or diff) else _open_cache(config, checker.settings)
         if cache is not None:
+            cache.rekey(checker.settings)
             files = [(job.path, job.display) for job in work]
             project = cached_index(cache, files, jobs=workers, limit=config.max_file_size)
         else:
@@ -366,6 +371,7 @@ def _gate_frameworks(
     *,
     texts: Sequence[tuple[str, str]] = (),
     cwd: Path,
+    memo: ScanMemo | None = None,
 ) -> None:
     """Skip rules for frameworks the project does not use; ``-v`` says what was detected.
 
@@ -377,7 +383,7 @@ def _gate_frameworks(
     from be_lint.detect import describe, detect
 
     wanted = None if verbose else {name for r in selected for name in r.meta.frameworks}
-    detection = detect(files, roots, texts=texts, cwd=cwd, wanted=wanted)
+    detection = detect(files, roots, texts=texts, cwd=cwd, wanted=wanted, memo=memo)
     checker.use_frameworks(detection.gate())
     if verbose:
         gated = [

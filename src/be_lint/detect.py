@@ -24,6 +24,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -98,6 +99,16 @@ _QUOTED = re.compile(
 _MAX_SCAN = 2_000_000
 
 
+class ScanMemo(Protocol):
+    """Where the source scan's outcome is kept between runs (``be_lint.cache.Cache``)."""
+
+    def scan_key(self, files: Sequence[tuple[Path, str]], limit: int, *context: str) -> str: ...
+
+    def get(self, kind: str, key: str) -> Any: ...
+
+    def put(self, kind: str, key: str, value: Any) -> None: ...
+
+
 @dataclass(frozen=True)
 class Detection:
     """The frameworks found and why each one was found."""
@@ -156,9 +167,13 @@ def detect(
     texts: Sequence[tuple[str, str]] = (),
     cwd: Path | None = None,
     wanted: Iterable[str] | None = None,
+    memo: ScanMemo | None = None,
 ) -> Detection:
     """Detect frameworks from ``files`` (``(path, display)``), ``texts`` (``(text, display)``,
     e.g. stdin) and the metadata in and above ``roots`` (the paths the user named).
+
+    ``memo`` keeps the outcome of the source scan between runs (the result cache): a warm run
+    reads no source file for detection either.
 
     With ``wanted``, the scan of source files stops as soon as those frameworks are all known
     to be used (the selected rules care about no others); metadata is read first, so a
@@ -177,6 +192,14 @@ def detect(
     targets = set(FRAMEWORKS) if wanted is None else set(wanted)
     for text, display in texts:
         _scan_source(text.encode("utf-8", "surrogatepass"), display, found)
+    key = None
+    if memo is not None and files:
+        before = repr(sorted(found.evidence.items()))
+        key = memo.scan_key(files, _MAX_SCAN, "detect", repr(sorted(targets)), before)
+        cached = memo.get("detect", key)
+        if isinstance(cached, dict):
+            found.evidence = cached
+            files = ()
     for path, display in files:
         if targets <= found.evidence.keys():
             break
@@ -189,6 +212,8 @@ def detect(
         except OSError:
             continue
         _scan_source(data, display, found)
+    if memo is not None and key is not None and files:
+        memo.put("detect", key, found.evidence)
     return found.result(whole_project=not texts and _covers_project(roots, project_roots))
 
 
