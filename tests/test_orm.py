@@ -8,9 +8,9 @@ Every line marked ``# expect: BE4xx`` must be reported, and nothing else.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
+import fixture_apps
 import pytest
 from click.testing import CliRunner
 
@@ -18,30 +18,14 @@ from be_lint.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "orm"
 APPS = ("django_app", "sqlalchemy_app")
-_EXPECT = re.compile(r"#\s*expect:\s*(BE4[0-9]{2}(?:\s*,\s*BE4[0-9]{2})*)")
 
 
 def _expected(app: Path) -> set[tuple[str, int, str]]:
-    out = set()
-    for path in sorted(app.rglob("*.py")):
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            match = _EXPECT.search(line)
-            if match:
-                for code in re.split(r"\s*,\s*", match.group(1)):
-                    out.add((path.relative_to(app).as_posix(), number, code))
-    return out
+    return fixture_apps.expected(app, "BE4")
 
 
 def _lint(app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
-    config = tmp_path / "be-lint.toml"
-    config.write_text("")
-    monkeypatch.chdir(app)
-    result = CliRunner().invoke(
-        main,
-        ["check", "--select", "BE4", "--format", "json", "--config", str(config), *args, "."],
-    )
-    assert result.exit_code in (0, 1), result.output
-    return result.stdout
+    return fixture_apps.lint(app, tmp_path, monkeypatch, "BE4", *args)
 
 
 @pytest.mark.parametrize("name", APPS)

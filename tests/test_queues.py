@@ -8,13 +8,11 @@ rules' own examples do not show, near-misses that must stay quiet, and the index
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
+import fixture_apps
 import pytest
-from click.testing import CliRunner
 
-from be_lint.cli import main
 from be_lint.engine import Checker, Settings
 from be_lint.index.build import index_paths
 from be_lint.index.tasks import may_define_tasks
@@ -25,7 +23,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "queues"
 #: The default-on rules of the family (the opt-in ones are tested on their own).
 CODES = ("BE713", *(f"BE7{n}" for n in range(16, 33) if n not in (17, 21, 30, 31)))
 RULES = builtin_rules()
-_EXPECT = re.compile(r"#\s*expect:\s*(BE7[0-9]{2}(?:\s*,\s*BE7[0-9]{2})*)")
 
 
 def _lines(code: str, text: str, **options: object) -> list[int]:
@@ -42,36 +39,11 @@ def _lines(code: str, text: str, **options: object) -> list[int]:
 
 
 def _expected(app: Path) -> set[tuple[str, int, str]]:
-    out = set()
-    for path in sorted(app.rglob("*.py")):
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            match = _EXPECT.search(line)
-            if match:
-                for code in re.split(r"\s*,\s*", match.group(1)):
-                    out.add((path.relative_to(app).as_posix(), number, code))
-    return out
+    return fixture_apps.expected(app, "BE7")
 
 
 def _lint(app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
-    config = tmp_path / "be-lint.toml"
-    config.write_text("")
-    monkeypatch.chdir(app)
-    result = CliRunner().invoke(
-        main,
-        [
-            "check",
-            "--select",
-            ",".join(CODES),
-            "--format",
-            "json",
-            "--config",
-            str(config),
-            *args,
-            ".",
-        ],
-    )
-    assert result.exit_code in (0, 1), result.output
-    return result.stdout
+    return fixture_apps.lint(app, tmp_path, monkeypatch, ",".join(CODES), *args)
 
 
 def test_fixture_app_findings_match_annotations(
