@@ -11,6 +11,7 @@ from be_lint.frameworks import (
     keyword_arg,
     spreads_kwargs,
 )
+from be_lint.names import callee_last
 from be_lint.rule import Confidence, Example, FixSafety, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -138,7 +139,7 @@ stream = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_re
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        last = callee_last(func)
         if last not in ("ClientSession", "request"):
             return
         names = self.ctx.qualified_names(func)

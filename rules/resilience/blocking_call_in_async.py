@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from be_lint.frameworks import constructed_from, in_async_function
+from be_lint.names import callee_last
 from be_lint.rule import (
     Confidence,
     Example,
@@ -348,13 +349,8 @@ async def read_config(path):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute):
-            last = func.attr.value
-        elif isinstance(func, cst.Name):
-            last = func.value
-        else:
-            return
-        if last not in _FUNCTION_LAST and last not in _METHOD_NAMES:
+        last = callee_last(func)
+        if last is None or (last not in _FUNCTION_LAST and last not in _METHOD_NAMES):
             return
         found = self._blocking(node, func, last)
         if found is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import per_request_function
+from be_lint.names import callee_last
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -230,13 +231,8 @@ async def startup():
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute):
-            last = func.attr.value
-        elif isinstance(func, cst.Name):
-            last = func.value
-        else:
-            return
-        if last not in _LAST_NAMES:
+        last = callee_last(func)
+        if last is None or last not in _LAST_NAMES:
             return
         names = self.ctx.qualified_names(func)
         name = next((n for n in sorted(names) if n in _CONSTRUCTORS), None)

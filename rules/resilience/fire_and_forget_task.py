@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import constructed_from
+from be_lint.names import callee_last
 from be_lint.rule import Confidence, Example, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -126,13 +127,8 @@ async def schedule(scheduler, job):
         if not isinstance(call, cst.Call):
             return
         func = call.func
-        if isinstance(func, cst.Attribute):
-            last = func.attr.value
-        elif isinstance(func, cst.Name):
-            last = func.value
-        else:
-            return
-        if last not in ("create_task", "ensure_future"):
+        last = callee_last(func)
+        if last is None or last not in ("create_task", "ensure_future"):
             return
         names = self.ctx.qualified_names(func)
         name = next((n for n in sorted(names) if n in _CREATORS), None)

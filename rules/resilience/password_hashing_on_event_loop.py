@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from be_lint.frameworks import constructed_from, in_async_function
+from be_lint.names import callee_last
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
 
 RATIONALE = """\
@@ -178,13 +179,8 @@ async def fingerprint(document, hasher):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Attribute):
-            last = func.attr.value
-        elif isinstance(func, cst.Name):
-            last = func.value
-        else:
-            return
-        if last not in _NAMES:
+        last = callee_last(func)
+        if last is None or last not in _NAMES:
             return
         name = self._hashing(func, last)
         if name is None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from be_lint.frameworks import descendants, keyword_arg, spreads_kwargs
+from be_lint.names import callee_last
 from be_lint.queues import assigned_names, http_write, names_in
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
 
@@ -300,7 +301,7 @@ def consume(queue):
         if not isinstance(iterator, cst.Call):
             return
         func = iterator.func
-        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        last = callee_last(func)
         if last not in ("range", "count"):
             return
         names = self.ctx.qualified_names(func)
@@ -455,7 +456,7 @@ def consume(queue):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        last = callee_last(func)
         if last not in ("retry", "Retrying", "AsyncRetrying", "on_exception", "on_predicate"):
             return
         if spreads_kwargs(node):

@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from be_lint.frameworks import keyword_arg, positional_args
+from be_lint.names import callee_last
 from be_lint.prefilter import lowered
 from be_lint.rule import Confidence, Example, FileKind, PythonRule, RuleMeta, Severity
 from be_lint.secrets import (
@@ -392,7 +393,7 @@ def login():
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        last = callee_last(func)
         if last not in _NOT_CREDENTIAL_CALLS:
             for arg in node.args:
                 if arg.keyword is not None:

@@ -32,6 +32,17 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return ".".join(reversed(parts))
 
 
+def callee_last(func: cst.BaseExpression) -> str | None:
+    """The last name of a callee: ``get`` for ``requests.get`` and for ``make().get``, ``f``
+    for ``f``; None for other callees (``handlers[0]``, ``f()``). The cheap test rules make
+    before resolving qualified names."""
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return None
+
+
 def _module_name(node: cst.Attribute | cst.Name) -> str:
     name = dotted_name(node)
     assert name is not None  # import targets are always dotted names
