@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from be_lint.index.routes import RouteFacts, may_define_routes, route_facts
+from be_lint.index.syntax import dotted, flat_statements
 from be_lint.index.tasks import deferring_classes, may_define_tasks, task_facts
 
 #: Text that a file defining models, managers or query sets almost surely contains. A file
@@ -192,7 +193,7 @@ def file_facts(text: str, path: str, package: str | None) -> FileFacts:
     module = module_name(path, package)
     body = parse(text)
     imports = Imports(package, module)
-    for statement in _flat(body):
+    for statement in flat_statements(body):
         imports.add(statement)
         if isinstance(statement, ast.ClassDef):
             # Classes defined later in the module are local names too (``ForeignKey(Later)``).
@@ -202,11 +203,11 @@ def file_facts(text: str, path: str, package: str | None) -> FileFacts:
     models = may_define_models(text, path)
     classes = [
         _class_facts(node, module, imports, lines)
-        for node in _flat(body)
+        for node in flat_statements(body)
         if models and isinstance(node, ast.ClassDef)
     ]
     auth_user = None
-    for node in _flat(body):
+    for node in flat_statements(body):
         if (
             isinstance(node, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == "AUTH_USER_MODEL" for t in node.targets)
@@ -224,21 +225,6 @@ def file_facts(text: str, path: str, package: str | None) -> FileFacts:
         tasks=task_facts(body, module, text, imports.resolve) if may_define_tasks(text) else (),
         deferring=deferring_classes(body, module) if "on_commit" in text else (),
     )
-
-
-def _flat(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
-    """Module-level statements, including those inside ``if``/``try``/``with`` blocks."""
-    stack = list(body)[::-1]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.If | ast.With | ast.AsyncWith):
-            stack.extend(reversed([*node.body, *getattr(node, "orelse", [])]))
-        elif isinstance(node, ast.Try):
-            blocks = [*node.body, *node.orelse, *node.finalbody]
-            for handler in node.handlers:
-                blocks.extend(handler.body)
-            stack.extend(reversed(blocks))
 
 
 class Imports:
@@ -290,17 +276,6 @@ class Imports:
             # Unexplained: maybe from a star import (Oscar's ``models.py`` files do that).
             return (dotted, *(f"{star}.{dotted}" for star in self.stars))
         return tuple(sorted(f"{t}.{rest}" if rest else t for t in targets))
-
-
-def dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _ref(node: ast.expr | None, imports: Imports) -> Ref | None:

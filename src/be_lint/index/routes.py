@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from be_lint.index.model import Route
+from be_lint.index.syntax import dotted, flat_statements
 from be_lint.prefilter import per_text
 
 if TYPE_CHECKING:
@@ -369,15 +370,8 @@ def route_facts(body: Sequence[ast.stmt], module: str, path: str, imports: Impor
     )
 
 
-def _dotted(node: ast.expr) -> str | None:
-    # Imported here: ``facts`` imports this module at its top.
-    from be_lint.index.facts import dotted
-
-    return dotted(node)
-
-
 def _last(node: ast.expr) -> str:
-    name = _dotted(node.func if isinstance(node, ast.Call) else node) or ""
+    name = dotted(node.func if isinstance(node, ast.Call) else node) or ""
     return name.rpartition(".")[2]
 
 
@@ -396,13 +390,13 @@ def _text(node: ast.expr | None) -> tuple[str, bool]:
             if isinstance(part, ast.Constant) and isinstance(part.value, str):
                 out.append(part.value)
             elif isinstance(part, ast.FormattedValue):
-                out.append("{" + (_dotted(part.value) or "?") + "}")
+                out.append("{" + (dotted(part.value) or "?") + "}")
         return "".join(out), False
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, _ = _text(node.left)
         right, _ = _text(node.right)
         return left + right, False
-    name = _dotted(node)
+    name = dotted(node)
     if name is None:
         try:
             name = ast.unparse(node)
@@ -477,7 +471,7 @@ class _Reader:
                 return
 
     def ref(self, node: ast.expr) -> Ref:
-        name = _dotted(node)
+        name = dotted(node)
         if name is None:
             return ()
         if name.partition(".")[0] in self.imports.bindings:
@@ -487,7 +481,7 @@ class _Reader:
     # -- statements ---------------------------------------------------------------------
 
     def read(self, body: Sequence[ast.stmt]) -> None:
-        for node in _statements(body):
+        for node in flat_statements(body):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.function(node, node.name)
             elif isinstance(node, ast.ClassDef):
@@ -561,7 +555,7 @@ class _Reader:
             return self.django_entry(item, regex=last != "path")
         if last in ("Route", "WebSocketRoute", "Mount", "Host"):
             return self.starlette_entry(item, last)
-        if last in _LOWER_METHODS | {"view", "route"} and _dotted(item.func) in (
+        if last in _LOWER_METHODS | {"view", "route"} and dotted(item.func) in (
             f"web.{last}",
             f"aiohttp.web.{last}",
         ):
@@ -693,7 +687,7 @@ class _Reader:
         self.functions.append(FuncFacts(symbol, node.lineno, methods, drf))
         self.note_status(node, symbol)
         # Routes declared inside an app factory: ``def create_app(): @app.get(...) def f()``.
-        for inner in _statements(node.body):
+        for inner in flat_statements(node.body):
             if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.function(inner, f"{symbol}.{inner.name}")
 
@@ -866,7 +860,7 @@ class _Reader:
                 )
             )
         elif attr == "register" and len(node.args) >= 2:
-            router = _dotted(func.value)
+            router = dotted(func.value)
             first = node.args[0]
             # DRF routers: built here from a ``*Router`` class, or named like one (other
             # registries also take a string and a class).
@@ -907,14 +901,14 @@ class _Reader:
             attr.startswith("add_")
             and attr[4:] in _LOWER_METHODS | {"view"}
             and len(node.args) >= 2
-            and (_dotted(func.value) or "").endswith("router")
+            and (dotted(func.value) or "").endswith("router")
         ):  # aiohttp ``app.router.add_get("/x", handler)``
             path, _ = _text(node.args[0])
             methods = ("ANY",) if attr == "add_view" else (attr[4:].upper(),)
             self.add_call("aiohttp", func.value, methods, path, node.args[1], node)
         elif (
             attr in _LOWER_METHODS | {"view", "route"}
-            and _dotted(func) in (f"web.{attr}", f"aiohttp.web.{attr}")
+            and dotted(func) in (f"web.{attr}", f"aiohttp.web.{attr}")
             and len(node.args) >= 2
         ):
             if attr == "route":
@@ -977,13 +971,6 @@ class _Reader:
                 framework, self.ref(owner), methods, path, self.ref(target), node.lineno, as_view
             )
         )
-
-
-def _statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
-    """Statements of a block, looking into ``if``/``try``/``with`` (not into defs)."""
-    from be_lint.index.facts import _flat  # facts imports this module at its top
-
-    return _flat(body)
 
 
 # -- resolution ------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import ast
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from be_lint.index.syntax import dotted
+
 #: Text that a module defining Celery tasks contains.
 TASK_TEXT = re.compile(r"@\s*(?:[\w.]+\.)?(?:shared_task|task)\b|def (?:apply_async|delay)\b")
 _TASK_BYTES = re.compile(TASK_TEXT.pattern.encode())
@@ -44,7 +46,7 @@ def task_facts(
             base: tuple[str, ...] = ()
             if isinstance(decorator, ast.Call):
                 for keyword in decorator.keywords:
-                    written = _dotted(keyword.value) if keyword.arg == "base" else None
+                    written = dotted(keyword.value) if keyword.arg == "base" else None
                     if written is not None:
                         base = resolve(written)
             out.append((f"{module}.{node.name}", base))
@@ -95,17 +97,6 @@ def deferred_tasks(
             ):
                 out.add(task)
     return frozenset(out)
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def _functions(body: Iterable[ast.stmt]) -> Iterator[ast.FunctionDef]:
