@@ -10,6 +10,7 @@ import time
 
 import libcst as cst
 import pytest
+from marker_calls import MarkerCalls
 
 from be_lint.context import FileContext
 from be_lint.dataflow import Dataflow, Kind, Origin
@@ -17,28 +18,12 @@ from be_lint.names import ImportMap
 from be_lint.rule import FileKind
 
 
-class _Probes(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.stack: list[cst.CSTNode] = []
-        self.found: list[tuple[list[cst.CSTNode], cst.BaseExpression]] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.stack.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == "probe":
-            self.found.append((list(self.stack), node.args[0].value))
-
-
 def probes(
     code: str, package: str | None = "app.views"
 ) -> tuple[Dataflow, list[cst.BaseExpression]]:
     module = cst.parse_module(code)
     flow = Dataflow(module, ImportMap(module, package), package, code)
-    visitor = _Probes()
+    visitor = MarkerCalls("probe")
     module.visit(visitor)
     for stack, _ in visitor.found:
         flow.enter([module, *stack])

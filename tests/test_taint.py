@@ -10,26 +10,11 @@ import textwrap
 
 import libcst as cst
 import pytest
+from marker_calls import MarkerCalls
 
 from be_lint.context import FileContext
 from be_lint.rule import FileKind
 from be_lint.taint import Sink, taint_of
-
-
-class _Sinks(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.stack: list[cst.CSTNode] = []
-        self.found: list[tuple[list[cst.CSTNode], cst.BaseExpression]] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.stack.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.stack.pop()
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Name) and node.func.value == "sink":
-            self.found.append((list(self.stack), node.args[0].value))
 
 
 def tainted(code: str, sink: Sink = Sink.SHELL) -> list[bool]:
@@ -44,7 +29,7 @@ def tainted(code: str, sink: Sink = Sink.SHELL) -> list[bool]:
         dialect="postgres",
         package="app",
     )
-    visitor = _Sinks()
+    visitor = MarkerCalls("sink")
     module.visit(visitor)
     out = []
     for stack, expr in visitor.found:
