@@ -32,7 +32,7 @@ from be_lint.frameworks import (
 from be_lint.index.model import Route
 from be_lint.index.querysets import is_migration_path, is_test_path
 from be_lint.index.routes import may_define_routes
-from be_lint.names import dotted_name, suite_statements
+from be_lint.names import dotted_last, dotted_name, suite_statements
 from be_lint.prefilter import per_text
 from be_lint.rule import STOP_VISITING, FileKind, PythonRule
 
@@ -493,11 +493,6 @@ _STATUS_CLASS = re.compile(
 Status = str  # "explicit", "default", "redirect", "page", "unknown"
 
 
-def _callee_last(call: cst.Call) -> str:
-    name = dotted_name(call.func) or ""
-    return name.rsplit(".", 1)[-1]
-
-
 def response_status(expr: cst.BaseExpression | None, *, route: bool) -> Status:
     """How the returned ``expr`` sets its status.
 
@@ -516,7 +511,7 @@ def response_status(expr: cst.BaseExpression | None, *, route: bool) -> Status:
         return "default" if route else "unknown"
     if not isinstance(expr, cst.Call):
         return "unknown"
-    last = _callee_last(expr)
+    last = dotted_last(expr.func) or ""
     if _REDIRECTS.search(last):
         return "redirect"
     if _STATUS_CLASS.match(last):

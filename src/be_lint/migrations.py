@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 
 from be_lint.context import FileContext
-from be_lint.names import dotted_name
+from be_lint.names import dotted_last, dotted_name
 from be_lint.rule import FileKind, PythonRule, Severity, SqlRule
 from be_lint.sql.extract import extract_sql, source_from_sql_file
 from be_lint.sql.lexer import looks_like_sql
@@ -1132,11 +1132,6 @@ def _none(node: cst.BaseExpression | None) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
-def _last_name(node: cst.BaseExpression) -> str | None:
-    name = dotted_name(node)
-    return name.rsplit(".", 1)[-1] if name else None
-
-
 class _Names:
     """Assignments ``name = value`` per function (and the module), to read SQL kept in a
     variable (``sql = "..."; op.execute(sql)``). A name assigned more than once (or with
@@ -1186,7 +1181,7 @@ def _sql_in_call(
     resolver: Callable[[cst.Name], cst.BaseExpression | None],
 ) -> list[SqlStatement]:
     """The statements of SQL text ``expr`` (a string, a name holding one, or ``text(...)``)."""
-    if isinstance(expr, cst.Call) and _last_name(expr.func) in ("text", "TextClause", "DDL"):
+    if isinstance(expr, cst.Call) and dotted_last(expr.func) in ("text", "TextClause", "DDL"):
         positional = _positional(expr)
         if not positional:
             return []
@@ -1458,7 +1453,7 @@ class _AlembicScanner:
                 volatile = " ".join(text.split())
         for extra in _positional(column)[1:]:
             if isinstance(extra, cst.Call):
-                name = _last_name(extra.func)
+                name = dotted_last(extra.func)
                 if name == "ForeignKey":
                     inline.add("foreign-key")
                 elif name == "CheckConstraint":
@@ -1529,7 +1524,7 @@ def _detail(call: cst.Call, keyword: str) -> Loc | None:
 
 
 def _alembic_column(column: cst.Call) -> ColumnSpec | None:
-    if _last_name(column.func) != "Column":
+    if dotted_last(column.func) != "Column":
         return None
     positional = _positional(column)
     name = _string(positional[0]) if positional else _string(_kwarg(column, "name"))
@@ -1562,7 +1557,7 @@ def _alembic_type(node: cst.BaseExpression | None) -> ColumnType | None:
         call = target
         target = func
         break
-    name = _last_name(target)
+    name = dotted_last(target)
     if name is None:
         return None
     written = name
@@ -1631,7 +1626,7 @@ def _sqlalchemy_update(
         ):
             return None
         current = current.func.value
-    if isinstance(current, cst.Call) and _last_name(current.func) == "update":
+    if isinstance(current, cst.Call) and dotted_last(current.func) == "update":
         names = ctx.qualified_names(current.func)
         if any(n.startswith("sqlalchemy") for n in names):
             positional = _positional(current)
@@ -1710,7 +1705,7 @@ class _DjangoScanner:
                 self._operation(value)
 
     def _operation(self, call: cst.Call) -> None:
-        name = _last_name(call.func)
+        name = dotted_last(call.func)
         if name is None:
             return
         before = len(self.ops)
@@ -1756,7 +1751,7 @@ class _DjangoScanner:
             index = _arg(call, 1, "index")
             unique = False
             if isinstance(index, cst.Call):
-                unique = _last_name(index.func) == "UniqueConstraint"
+                unique = dotted_last(index.func) == "UniqueConstraint"
             add(
                 OpKind.CREATE_INDEX,
                 table=model,
@@ -1815,7 +1810,7 @@ class _DjangoScanner:
     def _add_field(
         self, add: Callable[..., Op], model: str | None, column: str | None, field_call: cst.Call
     ) -> None:
-        kind = _last_name(field_call.func) or ""
+        kind = dotted_last(field_call.func) or ""
         if kind.startswith("ManyToMany") or kind == "ParentalManyToManyField":
             return
         null = _true(_kwarg(field_call, "null"))
@@ -1877,7 +1872,7 @@ class _DjangoScanner:
         if not isinstance(constraint, cst.Call):
             add(OpKind.ALTER_OTHER, table=model)
             return
-        kind = _last_name(constraint.func) or ""
+        kind = dotted_last(constraint.func) or ""
         name = _string(_kwarg(constraint, "name"))
         if kind == "CheckConstraint":
             add(
@@ -1933,7 +1928,7 @@ def _nonempty(node: cst.BaseExpression | None) -> bool:
 
 
 def _django_column(name: str | None, field_call: cst.Call) -> ColumnSpec:
-    kind = _last_name(field_call.func) or ""
+    kind = dotted_last(field_call.func) or ""
     primary = _true(_kwarg(field_call, "primary_key")) or kind.endswith("AutoField")
     family = _INT_PK_FIELDS.get(kind, "bigint" if kind == "BigAutoField" else "other")
     return ColumnSpec(name, ColumnType(family, None, kind), primary, Loc(node=field_call))

@@ -32,6 +32,13 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return ".".join(reversed(parts))
 
 
+def dotted_last(node: cst.BaseExpression) -> str | None:
+    """The last part of ``dotted_name(node)`` (``get`` for ``requests.get``); None when
+    ``node`` is not a chain of Names and Attributes (``make().get``: see ``callee_last``)."""
+    name = dotted_name(node)
+    return name.rsplit(".", 1)[-1] if name else None
+
+
 def callee_last(func: cst.BaseExpression) -> str | None:
     """The last name of a callee: ``get`` for ``requests.get`` and for ``make().get``, ``f``
     for ``f``; None for other callees (``handlers[0]``, ``f()``). The cheap test rules make

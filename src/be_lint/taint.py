@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from be_lint.dataflow import Dataflow, Origin, Trace
-from be_lint.names import dotted_name
+from be_lint.names import dotted_last, dotted_name
 from be_lint.prefilter import per_text
 from be_lint.rule import FileKind, PythonRule
 
@@ -244,11 +244,6 @@ class _Classifier:
                 out = max(out, self.flow.origin(arg.value, self))
             return out
         return None
-
-
-def _last(expr: cst.BaseExpression) -> str:
-    name = dotted_name(expr) or ""
-    return name.rsplit(".", 1)[-1]
 
 
 def _self_url(expr: cst.BaseExpression, flow: Dataflow) -> bool:
@@ -818,7 +813,11 @@ def url_checked(ctx: FileContext, target: cst.BaseExpression) -> bool:
         return False
     wanted = module.code_for_node(target).strip()
     for node in descendants(function.body):
-        if not isinstance(node, cst.Call) or _last(node.func) not in URL_CHECKS or not node.args:
+        if (
+            not isinstance(node, cst.Call)
+            or dotted_last(node.func) not in URL_CHECKS
+            or not node.args
+        ):
             continue
         subject = node.args[0].value
         for arg in node.args:
